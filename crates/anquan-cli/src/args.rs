@@ -1,0 +1,252 @@
+//! Command-line arguments (clap derive). Argument structs only; behaviour lives in `commands/`.
+
+use std::path::PathBuf;
+
+use anquan::core::{Lang, env};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[cfg(test)]
+const EXIT_CODES: &str = "\
+Exit status:
+  0  ran, and everything checked passed
+  1  ran, and a check failed (e.g. `catalog validate` found problems)
+  2  could not run (bad arguments, unreadable file, unknown id)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "anquan",
+    version,
+    about = "China's AI safety standards, executable: catalog, grade, test, guard, scan, label, govern",
+    long_about = "anquan (安全) makes China's AI safety standards executable.\n\n\
+It reads the standards as data: the risk taxonomies of the AI Safety Governance Framework 2.0 \
+and 1.0, the 31 risks of GB/T 45654-2025 annex A, the AI safety standards system V1.0, the \
+clauses with their thresholds, and the GB 45438-2025 label rules. Every threshold shown carries \
+its verification status (verified / secondary / unverified).",
+    after_long_help = const_format_help(),
+    propagate_version = true
+)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+const fn const_format_help() -> &'static str {
+    "Examples:\n  anquan tour                          # the catalog and grading tour on embedded data\n  anquan catalog risks --framework gbt45654 --tree\n  anquan grade --answers examples/intake/public-chatbot.toml --lang en\n\n\
+Exit status:\n  0  ran, and everything checked passed\n  1  ran, and a check failed (e.g. `catalog validate` found problems)\n  2  could not run (bad arguments, unreadable file, unknown id)"
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// Language of catalog text and reports: `zh` (Chinese) or `en` (English).
+    #[arg(long, global = true, env = env::ANQUAN_LANG, default_value = "zh", value_parser = parse_lang)]
+    pub(crate) lang: Lang,
+    /// Print machine-readable JSON (a versioned shape, see `schema` in the output) instead of text.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// Load the catalog from this folder instead of the one embedded in the binary.
+    #[arg(long, global = true, env = env::ANQUAN_CATALOG, value_name = "DIR")]
+    pub(crate) catalog: Option<PathBuf>,
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    s.parse::<Lang>().map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Query the standards catalog: risks, measures, guidelines, standards, clauses.
+    #[command(
+        long_about = "Query the standards catalog.\n\n\
+Draws on: AI Safety Governance Framework 2.0 (§3 risks, §4 technical measures, §5 governance \
+measures, §6 guidelines, annexes 1-3) and 1.0; the AI safety standards system V1.0 (parts, \
+directions AA…EC, standards list, risk→standard mapping); GB/T 45654-2025 annex A and its \
+quantitative clauses; GB 45438-2025 label rules; the AI safety testing and evaluation white paper.",
+        after_long_help = "Examples:\n  anquan catalog risks --framework gbt45654 --tree\n  anquan catalog map A.1.c --lang en"
+    )]
+    Catalog(CatalogArgs),
+    /// Grade an AI application into one of the five risk levels (Framework 2.0 annex 1).
+    #[command(
+        long_about = "Grade an AI application into one of five risk levels: 低 / 一般 / 较大 / 重大 / 特别重大.\n\n\
+Draws on: AI Safety Governance Framework 2.0 annex 1 (factors: application scenario, level of \
+intelligence, scale; five levels) and the Framework 1.0 practical advice (project-intake \
+questions, fast/slow-lane governance). No national grading formula is published yet, so the \
+rubric is data (`grading/rubric.toml` in the catalog), documented and overridable with \
+`--catalog DIR`, and the result says so.\n\n\
+Without `--answers`, asks the questions interactively on a terminal (arrow keys to choose).",
+        after_long_help = "Examples:\n  anquan grade --answers examples/intake/medical-information-assistant.toml\n  anquan grade --answers examples/intake/public-chatbot.toml --lang en --json\n  anquan grade                    # interactive questionnaire"
+    )]
+    Grade(GradeArgs),
+    /// A tour of the catalog and grading on the embedded defaults (the README's main job).
+    #[command(
+        long_about = "A tour of what anquan knows and does today, on the embedded catalog and example profiles: \
+the catalog's contents, the GB/T 45654 clauses with their thresholds and verification status, and \
+the grading of six example applications (examples/intake/).",
+        after_long_help = "Examples:\n  anquan tour\n  anquan tour --lang en"
+    )]
+    Tour,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CatalogArgs {
+    #[command(subcommand)]
+    pub(crate) command: CatalogCommand,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum FrameworkArg {
+    /// AI Safety Governance Framework 2.0 (§3).
+    #[value(name = "2.0", alias = "fw2")]
+    Fw2,
+    /// AI Safety Governance Framework 1.0 (§3).
+    #[value(name = "1.0", alias = "fw1")]
+    Fw1,
+    /// GB/T 45654-2025 annex A (31 risks in 5 categories).
+    #[value(name = "gbt45654", alias = "a")]
+    Gbt45654,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// One JSON document with every record.
+    Json,
+    /// One CSV row per record: kind, id, names, descriptions, source.
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CatalogCommand {
+    /// List the risks of a taxonomy.
+    #[command(
+        long_about = "List the risks of a taxonomy: Framework 2.0 §3 (3.1 intrinsic, 3.2 application, 3.3 derived), \
+Framework 1.0 §3, or GB/T 45654-2025 annex A (A.1-A.5, 31 risks).",
+        after_long_help = "Examples:\n  anquan catalog risks --framework gbt45654 --tree\n  anquan catalog risks --framework 2.0 --lang en --json"
+    )]
+    Risks {
+        /// Which taxonomy.
+        #[arg(long, value_enum, default_value = "2.0")]
+        framework: FrameworkArg,
+        /// Indent risks under their classes and groups.
+        #[arg(long)]
+        tree: bool,
+    },
+    /// Show any record with everything linked to it.
+    #[command(
+        long_about = "Show any catalog record (risk, measure, guideline, standard, direction, clause, label rule, \
+term, …) with its source and everything linked to it, both ways.",
+        after_long_help = "Examples:\n  anquan catalog show A.1.c\n  anquan catalog show gbt45654.eval.should_refuse --lang en"
+    )]
+    Show {
+        /// Record id, e.g. `A.1.c`, `fw2.3.1.1.a`, `gbt45654.keywords.size`.
+        id: String,
+    },
+    /// Map a risk to measures, guidelines, standards, clauses and the anquan commands that test it.
+    #[command(
+        long_about = "Map a risk to everything that answers it: the risks of the other taxonomies it maps to, \
+Framework measures and guidelines, standards (standards system annex 1), GB/T 45654 clauses and \
+requirements, white-paper threats and tools, and the anquan commands that test it. \
+`--untested` lists the risks no anquan command tests yet.",
+        after_long_help = "Examples:\n  anquan catalog map A.1.c\n  anquan catalog map --untested --framework 2.0 --lang en"
+    )]
+    Map {
+        /// Risk id, e.g. `A.2.e` or `fw2.3.1.1.a`.
+        #[arg(required_unless_present = "untested")]
+        risk: Option<String>,
+        /// List the lettered risks that no anquan command tests, not even a planned one.
+        #[arg(long, conflicts_with = "risk")]
+        untested: bool,
+        /// Taxonomy for `--untested`.
+        #[arg(long, value_enum, default_value = "2.0", requires = "untested")]
+        framework: FrameworkArg,
+    },
+    /// List the standards with number and status.
+    #[command(
+        long_about = "List the standards of the AI safety standards system V1.0 (annex 2 list and annex 3 key \
+directions) and later ones, with number and status. Status is the seed's (2025-01) unless a later \
+source updates it; updates are marked.",
+        after_long_help = "Examples:\n  anquan catalog standards --status published\n  anquan catalog standards --lang en --json"
+    )]
+    Standards {
+        /// Only standards with this current status.
+        #[arg(long, value_parser = ["published", "draft_for_approval", "draft_for_comments", "drafting", "planned"])]
+        status: Option<String>,
+    },
+    /// Show the standards system's five parts and the tree of key directions (AA…EC).
+    #[command(
+        long_about = "Show the five parts of the AI safety standards system V1.0 (基础共性, 安全管理, 关键技术, \
+测试评估, 产品与应用) and the whole tree of key directions of its annex 3, with the standards under each.",
+        after_long_help = "Examples:\n  anquan catalog directions\n  anquan catalog directions --lang en --json"
+    )]
+    Directions,
+    /// List the clauses with numbers, their thresholds and verification status.
+    #[command(
+        long_about = "List the clauses with numbers (GB/T 45654-2025 and TC260-003: keyword library, test banks, \
+sampling sizes, pass and refusal rates, the 5 % source rule, update periods, the repeat-offender \
+rule, log retention) with their typed thresholds and verification status, and the clauses without \
+numbers an assessment must still answer.",
+        after_long_help = "Examples:\n  anquan catalog clauses\n  anquan catalog clauses --lang en --json"
+    )]
+    Clauses,
+    /// Search names, descriptions, ids and aliases, in Chinese or English.
+    #[command(
+        long_about = "Search every record's id, names, descriptions, aliases and standard numbers, in Chinese or \
+English, case-insensitively. Best matches first.",
+        after_long_help = "Examples:\n  anquan catalog search 护栏\n  anquan catalog search \"prompt injection\" --lang en"
+    )]
+    Search {
+        /// Text to find.
+        text: String,
+        /// Only records of this kind (`risk`, `measure`, `guideline`, `standard`, `clause`, …).
+        #[arg(long)]
+        kind: Option<String>,
+        /// At most this many results.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Export the whole catalog as JSON or CSV.
+    #[command(
+        long_about = "Export every record of the catalog as one JSON document (shape `anquan.catalog.v1`) or as CSV \
+(one row per record: kind, id, zh and en names and descriptions, source).",
+        after_long_help = "Examples:\n  anquan catalog export --format json --output catalog.json\n  anquan catalog export --format csv > catalog.csv"
+    )]
+    Export {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Validate a catalog folder: schema, ids, references, languages, sources, order, counts.
+    #[command(
+        long_about = "Validate a catalog (the embedded one, or a folder given with --catalog) for users who maintain \
+a newer catalog: every file parses with the schema, ids are unique, references resolve, both \
+languages are present, every record cites a source, records are in canonical order, no radical \
+look-alike characters, and the counts the sources fix hold (31 annex-A risks, 17 in A.1+A.2, …). \
+Exits 1 when any problem is found, listing each with its file and record.",
+        after_long_help = "Examples:\n  anquan catalog validate\n  anquan catalog validate --catalog ./my-catalog --json"
+    )]
+    Validate,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GradeArgs {
+    /// Answers file (TOML or JSON): `profile = "…"` and an `[answers]` table of question key = option value.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) answers: Option<PathBuf>,
+    /// Print the questions and their options instead of grading.
+    #[arg(long, conflicts_with = "answers")]
+    pub(crate) questions: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        super::Cli::command().debug_assert();
+        assert!(super::EXIT_CODES.contains("could not run"));
+    }
+}

@@ -1,0 +1,151 @@
+//! Everything that reaches the terminal: the stdout buffer, tables, and the error printer.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use anquan::core::Lang;
+use unicode_width::UnicodeWidthStr;
+
+/// Collected standard output of one command. Data goes to stdout, diagnostics to stderr.
+#[derive(Debug)]
+pub(crate) struct Out {
+    pub(crate) lang: Lang,
+    pub(crate) json: bool,
+    buf: String,
+}
+
+impl Out {
+    pub(crate) fn new(lang: Lang, json: bool) -> Self {
+        Out { lang, json, buf: String::new() }
+    }
+
+    /// Append a line.
+    pub(crate) fn line(&mut self, s: impl AsRef<str>) {
+        self.buf.push_str(s.as_ref());
+        self.buf.push('\n');
+    }
+
+    /// Append an empty line.
+    pub(crate) fn blank(&mut self) {
+        self.buf.push('\n');
+    }
+
+    /// Append a JSON document.
+    pub(crate) fn json_value(&mut self, value: &serde_json::Value) {
+        let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());
+        self.line(text);
+    }
+
+    /// Append a section heading.
+    pub(crate) fn heading(&mut self, s: impl AsRef<str>) {
+        let s = s.as_ref();
+        self.line(s);
+        self.line("─".repeat(UnicodeWidthStr::width(s).clamp(1, 100)));
+    }
+
+    /// Pick the string for the output language.
+    pub(crate) fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        self.lang.pick(zh, en)
+    }
+
+    /// Write the buffer to stdout. Returns false when stdout is a closed pipe.
+    pub(crate) fn flush_stdout(&mut self) -> bool {
+        let text = std::mem::take(&mut self.buf);
+        let mut stdout = std::io::stdout().lock();
+        match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+            Ok(()) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => false,
+            Err(_) => false,
+        }
+    }
+}
+
+/// Render rows as an aligned text table (widths measured in terminal columns, so Chinese text
+/// lines up).
+pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let cols = headers.len();
+    let mut widths: Vec<usize> = headers.iter().map(|h| UnicodeWidthStr::width(*h)).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate().take(cols) {
+            widths[i] = widths[i].max(UnicodeWidthStr::width(cell.as_str()));
+        }
+    }
+    let mut out = String::new();
+    let render = |cells: &mut dyn Iterator<Item = &str>, out: &mut String| {
+        let mut line = String::new();
+        for (i, cell) in cells.enumerate().take(cols) {
+            if i + 1 < cols {
+                let pad = widths[i].saturating_sub(UnicodeWidthStr::width(cell));
+                let _ = write!(line, "{cell}{}  ", " ".repeat(pad));
+            } else {
+                line.push_str(cell);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    };
+    render(&mut headers.iter().copied(), &mut out);
+    let rule: Vec<String> = widths.iter().map(|w| "─".repeat(*w)).collect();
+    render(&mut rule.iter().map(String::as_str), &mut out);
+    for row in rows {
+        render(&mut row.iter().map(String::as_str), &mut out);
+    }
+    out.trim_end_matches('\n').to_owned()
+}
+
+/// Print an error with its whole cause chain and any hint, to stderr.
+pub(crate) fn print_error(err: &anyhow::Error) {
+    let mut text = format!("error: {err}\n");
+    for cause in err.chain().skip(1).filter(|c| c.downcast_ref::<Hint>().is_none()) {
+        let _ = writeln!(text, "  caused by: {cause}");
+    }
+    if let Some(problems) = err.chain().find_map(|e| match e.downcast_ref::<anquan::catalog::Error>() {
+        Some(anquan::catalog::Error::Invalid { problems, .. }) => Some(problems),
+        _ => None,
+    }) {
+        for p in problems.iter().take(50) {
+            let _ = writeln!(text, "  - {p}");
+        }
+        if problems.len() > 50 {
+            let _ = writeln!(text, "  … and {} more", problems.len() - 50);
+        }
+    }
+    if let Some(hint) = err.chain().find_map(|e| e.downcast_ref::<Hint>()) {
+        let _ = write!(text, "\nhint: {}\n", hint.0);
+    }
+    #[expect(clippy::print_stderr, reason = "the binary's error printer is the one place that writes errors")]
+    {
+        eprint!("{text}");
+    }
+}
+
+/// A hint shown after an error, attached as context.
+#[derive(Debug)]
+pub(crate) struct Hint(pub(crate) String);
+
+impl std::fmt::Display for Hint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Hint {}
+
+/// Build an error that carries a hint.
+pub(crate) fn with_hint(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Hint(hint.into())).context(message.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table;
+
+    #[test]
+    fn table_aligns_wide_characters() {
+        let t = table(&["id", "名称"], &[vec!["A.1".into(), "风险".into()], vec!["A.10".into(), "x".into()]]);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines[0], "id    名称");
+        assert_eq!(lines[2], "A.1   风险");
+        assert_eq!(lines[3], "A.10  x");
+    }
+}
