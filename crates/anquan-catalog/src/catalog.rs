@@ -189,6 +189,8 @@ pub struct Catalog {
     pub records: Records,
     /// The grading rubric, when `grading/rubric.toml` is present.
     pub rubric: Option<RubricFile>,
+    /// The radical-supplement look-alike table.
+    pub radicals: Vec<crate::radicals::RadicalMap>,
     /// Counts the data must have.
     pub count_checks: Vec<CountCheck>,
     /// (kind, file, index) of each record in load order.
@@ -205,6 +207,7 @@ impl Catalog {
         meta: Meta,
         files: Vec<(String, FileRecords)>,
         rubric: Option<RubricFile>,
+        radicals: Vec<crate::radicals::RadicalMap>,
     ) -> Catalog {
         let mut records = Records::default();
         let mut origins = Vec::new();
@@ -221,6 +224,7 @@ impl Catalog {
             updated: meta.updated,
             records,
             rubric,
+            radicals,
             count_checks: meta.count_check,
             origins,
             index: HashMap::new(),
@@ -243,6 +247,11 @@ impl Catalog {
         }
         self.index = index;
         self.reverse = reverse;
+    }
+
+    /// A folder of radical look-alikes built from the catalog's table.
+    pub fn radical_folder(&self) -> crate::radicals::RadicalFolder {
+        crate::radicals::RadicalFolder::new(&self.radicals)
     }
 
     /// Every record in load order, with the file it came from.

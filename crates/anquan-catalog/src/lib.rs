@@ -18,6 +18,7 @@ mod load;
 pub mod model;
 pub mod natural;
 mod query;
+pub mod radicals;
 pub mod rubric;
 mod validate;
 

@@ -10,6 +10,8 @@ static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/data");
 
 /// The file that holds the rubric; it has its own shape.
 pub(crate) const RUBRIC_FILE: &str = "grading/rubric.toml";
+/// The file that holds the radical look-alike table.
+pub(crate) const RADICALS_FILE: &str = "tables/radicals.toml";
 /// The file that holds catalog metadata.
 pub(crate) const META_FILE: &str = "catalog.toml";
 
@@ -61,18 +63,23 @@ fn assemble(origin: String, mut texts: Vec<(String, String)>) -> Result<(Catalog
     let mut problems = Vec::new();
     let mut meta = None;
     let mut rubric = None;
+    let mut radicals = Vec::new();
     let mut files = Vec::new();
     for (file, text) in &texts {
         if file == META_FILE {
             meta = parse::<Meta>(file, text, &mut problems);
         } else if file == RUBRIC_FILE {
             rubric = parse::<RubricFile>(file, text, &mut problems);
+        } else if file == RADICALS_FILE {
+            if let Some(r) = parse::<crate::radicals::RadicalFile>(file, text, &mut problems) {
+                radicals = r.radical;
+            }
         } else if let Some(recs) = parse::<FileRecords>(file, text, &mut problems) {
             files.push((file.clone(), recs));
         }
     }
     match meta {
-        Some(meta) => Ok((Catalog::assemble(origin, meta, files, rubric), problems)),
+        Some(meta) => Ok((Catalog::assemble(origin, meta, files, rubric, radicals), problems)),
         None => Err(problems),
     }
 }

@@ -20,7 +20,27 @@ const FACTORS: &[&str] = &["scenario", "intelligence", "scale"];
 
 /// Is `c` a Kangxi radical or a CJK radical-supplement form (PDF-extraction look-alikes)?
 pub(crate) fn is_radical_lookalike(c: char) -> bool {
-    matches!(c as u32, 0x2E80..=0x2EFF | 0x2F00..=0x2FDF)
+    crate::radicals::is_kangxi(c) || crate::radicals::is_supplement(c)
+}
+
+fn check_radicals(cx: &mut Ctx<'_>) {
+    let f = crate::load::RADICALS_FILE;
+    if cx.catalog.radicals.is_empty() {
+        cx.push(f, None, "missing or empty: the radical look-alike table is required");
+    }
+    let mut seen = HashSet::new();
+    for r in &cx.catalog.radicals.clone() {
+        let at = format!("U+{:04X}", r.char as u32);
+        if !crate::radicals::is_supplement(r.char) {
+            cx.push(f, Some(&at), format!("`char` `{}` is not in the CJK radical-supplement block U+2E80-U+2EFF", r.char));
+        }
+        if !matches!(r.standard as u32, 0x3400..=0x9FFF | 0x20000..=0x3FFFF) {
+            cx.push(f, Some(&at), format!("`standard` `{}` is not a CJK unified ideograph", r.standard));
+        }
+        if !seen.insert(r.char) {
+            cx.push(f, Some(&at), "duplicate entry");
+        }
+    }
 }
 
 fn strings_of(value: &serde_json::Value, out: &mut Vec<String>) {
@@ -97,6 +117,7 @@ impl Catalog {
         check_kinds(&mut cx);
         check_counts(&mut cx);
         check_rubric(&mut cx);
+        check_radicals(&mut cx);
         cx.problems
     }
 }
