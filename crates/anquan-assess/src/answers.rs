@@ -39,15 +39,23 @@ impl Answers {
             }),
             AnswersFormat::Json => serde_json::from_str(text).map_err(|e| GradeError::Parse {
                 file: file.to_owned(),
-                message: format!("{e} (expected an object with `profile` and an `answers` object of strings)"),
+                message: format!(
+                    "{e} (expected an object with `profile` and an `answers` object of strings)"
+                ),
             }),
         }
     }
 
     /// Read an answers file: `.json` is JSON, anything else TOML.
     pub fn load(path: &Path) -> Result<Answers> {
-        let text = std::fs::read_to_string(path).map_err(|source| GradeError::Io { path: path.to_owned(), source })?;
-        let format = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        let text = std::fs::read_to_string(path).map_err(|source| GradeError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let format = if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
             AnswersFormat::Json
         } else {
             AnswersFormat::Toml

@@ -137,11 +137,15 @@ fn find_option<'a>(q: &'a Question, value: &str) -> Option<&'a QuestionOption> {
 fn check_answers(rubric: &RubricFile, answers: &Answers, file: &str) -> Result<()> {
     let keys: Vec<String> = rubric.question.iter().map(|q| q.key.clone()).collect();
     for (key, value) in &answers.answers {
-        let q = rubric.question.iter().find(|q| &q.key == key).ok_or_else(|| GradeError::UnknownQuestion {
-            file: file.to_owned(),
-            key: key.clone(),
-            expected: keys.clone(),
-        })?;
+        let q = rubric
+            .question
+            .iter()
+            .find(|q| &q.key == key)
+            .ok_or_else(|| GradeError::UnknownQuestion {
+                file: file.to_owned(),
+                key: key.clone(),
+                expected: keys.clone(),
+            })?;
         if find_option(q, value).is_none() {
             return Err(GradeError::UnknownOption {
                 file: file.to_owned(),
@@ -151,9 +155,16 @@ fn check_answers(rubric: &RubricFile, answers: &Answers, file: &str) -> Result<(
             });
         }
     }
-    let missing: Vec<String> = keys.iter().filter(|k| !answers.answers.contains_key(*k)).cloned().collect();
+    let missing: Vec<String> = keys
+        .iter()
+        .filter(|k| !answers.answers.contains_key(*k))
+        .cloned()
+        .collect();
     if !missing.is_empty() {
-        return Err(GradeError::Missing { file: file.to_owned(), keys: missing });
+        return Err(GradeError::Missing {
+            file: file.to_owned(),
+            keys: missing,
+        });
     }
     Ok(())
 }
@@ -188,11 +199,21 @@ pub fn grade(catalog: &Catalog, answers: &Answers, file: &str) -> Result<Grade> 
             }
         }
         weighted += weight * f64::from(best);
-        factors.push(FactorScore { factor: factor.clone(), weight: *weight, score: best, set_by });
+        factors.push(FactorScore {
+            factor: factor.clone(),
+            weight: *weight,
+            score: best,
+            set_by,
+        });
     }
     // Keep the annex's order: scenario, intelligence, scale.
     let order = ["scenario", "intelligence", "scale"];
-    factors.sort_by_key(|f| order.iter().position(|o| *o == f.factor).unwrap_or(order.len()));
+    factors.sort_by_key(|f| {
+        order
+            .iter()
+            .position(|o| *o == f.factor)
+            .unwrap_or(order.len())
+    });
     let weighted = (weighted * 1000.0).round() / 1000.0;
     let computed = level_for(weighted, &r.cuts);
 
@@ -204,18 +225,26 @@ pub fn grade(catalog: &Catalog, answers: &Answers, file: &str) -> Result<Grade> 
     let mut answer_controls: Vec<(String, String)> = Vec::new();
     for q in &rubric.question {
         let value = &answers.answers[&q.key];
-        let Some(o) = find_option(q, value) else { continue };
+        let Some(o) = find_option(q, value) else {
+            continue;
+        };
         let kv = format!("{}={value}", q.key);
         flags.extend(o.flags.iter().cloned());
         for c in &o.controls {
             answer_controls.push((c.to_string(), kv.clone()));
         }
-        let sets_factor = factors.iter().any(|f| f.score > 1 && f.set_by.contains(&kv));
+        let sets_factor = factors
+            .iter()
+            .any(|f| f.score > 1 && f.set_by.contains(&kv));
         if let Some(floor) = o.floor {
             let reason = o.reason.clone().unwrap_or_default();
             if floor > computed {
                 level = level.max(floor);
-                floors.push(FloorApplied { answer: kv.clone(), floor, reason: reason.clone() });
+                floors.push(FloorApplied {
+                    answer: kv.clone(),
+                    floor,
+                    reason: reason.clone(),
+                });
             }
             drivers.push(Driver {
                 key: q.key.clone(),
@@ -253,7 +282,11 @@ pub fn grade(catalog: &Catalog, answers: &Answers, file: &str) -> Result<Grade> 
         }
     }
 
-    let level_rec = catalog.records.grading_level.iter().find(|l| l.rank == level);
+    let level_rec = catalog
+        .records
+        .grading_level
+        .iter()
+        .find(|l| l.rank == level);
     let lane = rubric.lane.iter().find(|l| l.levels.contains(&level));
 
     // Controls: cumulative by level, then those the answers add.
@@ -264,10 +297,19 @@ pub fn grade(catalog: &Catalog, answers: &Answers, file: &str) -> Result<Grade> 
             return;
         }
         if let Some(rec) = catalog.get(id) {
-            controls.push(ControlRef { id: id.to_owned(), kind: rec.kind().as_str(), name: rec.name().clone(), because });
+            controls.push(ControlRef {
+                id: id.to_owned(),
+                kind: rec.kind().as_str(),
+                name: rec.name().clone(),
+                because,
+            });
         }
     };
-    let mut by_level: Vec<_> = rubric.level_controls.iter().filter(|lc| lc.level <= level).collect();
+    let mut by_level: Vec<_> = rubric
+        .level_controls
+        .iter()
+        .filter(|lc| lc.level <= level)
+        .collect();
     by_level.sort_by_key(|lc| lc.level);
     for lc in by_level {
         for c in &lc.controls {
@@ -292,18 +334,37 @@ pub fn grade(catalog: &Catalog, answers: &Answers, file: &str) -> Result<Grade> 
                 thresholds: c
                     .threshold
                     .iter()
-                    .map(|t| Text::new(t.describe(anquan_core::Lang::Zh), t.describe(anquan_core::Lang::En)))
+                    .map(|t| {
+                        Text::new(
+                            t.describe(anquan_core::Lang::Zh),
+                            t.describe(anquan_core::Lang::En),
+                        )
+                    })
                     .collect(),
             });
         }
         clauses.sort_by(|a, b| natural::cmp(&a.id, &b.id));
-        requirements = catalog.records.requirement.iter().map(|r| r.id.to_string()).collect();
-        label_rules = catalog.records.label_rule.iter().map(|r| r.id.to_string()).collect();
+        requirements = catalog
+            .records
+            .requirement
+            .iter()
+            .map(|r| r.id.to_string())
+            .collect();
+        label_rules = catalog
+            .records
+            .label_rule
+            .iter()
+            .map(|r| r.id.to_string())
+            .collect();
     }
 
     let (level_id, level_name, level_description) = match level_rec {
         Some(l) => (l.id.to_string(), l.name.clone(), l.description.clone()),
-        None => (format!("level.{level}"), Text::new(level.to_string(), level.to_string()), Text::default()),
+        None => (
+            format!("level.{level}"),
+            Text::new(level.to_string(), level.to_string()),
+            Text::default(),
+        ),
     };
     Ok(Grade {
         schema: GRADE_SCHEMA,

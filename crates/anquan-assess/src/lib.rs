@@ -12,4 +12,6 @@ mod grade;
 
 pub use answers::{Answers, AnswersFormat};
 pub use error::{GradeError, Result};
-pub use grade::{ClauseRef, ControlRef, Driver, FactorScore, FloorApplied, Grade, GRADE_SCHEMA, grade};
+pub use grade::{
+    ClauseRef, ControlRef, Driver, FactorScore, FloorApplied, GRADE_SCHEMA, Grade, grade,
+};

@@ -215,7 +215,11 @@ impl Catalog {
             records.extend(&file, recs, &mut origins);
         }
         for doc in meta.document {
-            origins.push((Kind::Document, "catalog.toml".to_owned(), records.document.len()));
+            origins.push((
+                Kind::Document,
+                "catalog.toml".to_owned(),
+                records.document.len(),
+            ));
             records.document.push(doc);
         }
         let mut catalog = Catalog {
@@ -241,7 +245,10 @@ impl Catalog {
             if let Some(rec) = self.records.get(*kind, *i) {
                 index.entry(rec.id().to_string()).or_insert(pos);
                 for (rel, target) in rec.refs() {
-                    reverse.entry(target.to_string()).or_default().push((rel, rec.id().to_string()));
+                    reverse
+                        .entry(target.to_string())
+                        .or_default()
+                        .push((rel, rec.id().to_string()));
                 }
             }
         }
@@ -302,13 +309,19 @@ impl Catalog {
 
     /// Risks of one framework, in load order.
     pub fn risks(&self, framework: Framework) -> impl Iterator<Item = &Risk> {
-        self.records.risk.iter().filter(move |r| r.framework == framework)
+        self.records
+            .risk
+            .iter()
+            .filter(move |r| r.framework == framework)
     }
 
     /// Direct children of a risk.
     pub fn risk_children(&self, id: &str) -> impl Iterator<Item = &Risk> {
         let id = id.to_owned();
-        self.records.risk.iter().filter(move |r| r.parent.as_ref().is_some_and(|p| p.as_str() == id))
+        self.records
+            .risk
+            .iter()
+            .filter(move |r| r.parent.as_ref().is_some_and(|p| p.as_str() == id))
     }
 
     /// The lettered risks a risk id stands for: itself when it is a lettered risk, else every
@@ -328,18 +341,28 @@ impl Catalog {
         out
     }
 
-    /// Ids that are close to `id`, for "did you mean" hints.
+    /// Ids that are close to `id`, for "did you mean" hints: ids containing it, else ids under
+    /// its parent (`A.1.z` suggests `A.1`, `A.1.a`, …).
     pub fn suggest(&self, id: &str) -> Vec<String> {
-        let needle = id.to_lowercase();
-        let mut hits: Vec<String> = self
-            .index
-            .keys()
-            .filter(|k| {
-                let k = k.to_lowercase();
-                k.ends_with(&format!(".{needle}")) || k.starts_with(&needle) || k.contains(&needle)
-            })
-            .cloned()
-            .collect();
+        let mut needle = id.to_lowercase();
+        let mut hits: Vec<String> = Vec::new();
+        for _ in 0..3 {
+            hits = self
+                .index
+                .keys()
+                .filter(|k| {
+                    let k = k.to_lowercase();
+                    k.ends_with(&format!(".{needle}"))
+                        || k.starts_with(&needle)
+                        || k.contains(&needle)
+                })
+                .cloned()
+                .collect();
+            match needle.rfind('.') {
+                Some(cut) if hits.is_empty() && cut > 0 => needle.truncate(cut),
+                _ => break,
+            }
+        }
         hits.sort_by(|a, b| crate::natural::cmp(a, b));
         hits.truncate(8);
         hits

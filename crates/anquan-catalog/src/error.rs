@@ -53,8 +53,16 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub(crate) fn new(file: impl Into<String>, id: Option<&str>, message: impl Into<String>) -> Self {
-        Problem { file: file.into(), id: id.map(str::to_owned), message: message.into() }
+    pub(crate) fn new(
+        file: impl Into<String>,
+        id: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
+        Problem {
+            file: file.into(),
+            id: id.map(str::to_owned),
+            message: message.into(),
+        }
     }
 }
 

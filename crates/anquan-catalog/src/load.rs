@@ -28,10 +28,16 @@ fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<(String, String)>) {
 }
 
 fn collect_dir(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io { path: dir.to_owned(), source })?;
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
     let mut paths: Vec<PathBuf> = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|source| Error::Io { path: dir.to_owned(), source })?;
+        let entry = entry.map_err(|source| Error::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
         paths.push(entry.path());
     }
     paths.sort();
@@ -39,15 +45,26 @@ fn collect_dir(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Resu
         if path.is_dir() {
             collect_dir(root, &path, out)?;
         } else if path.extension().is_some_and(|e| e == "toml") {
-            let text = std::fs::read_to_string(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
-            let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
             out.push((rel, text));
         }
     }
     Ok(())
 }
 
-fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str, problems: &mut Vec<Problem>) -> Option<T> {
+fn parse<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
     match toml::from_str::<T>(text) {
         Ok(v) => Some(v),
         Err(e) => {
@@ -58,7 +75,10 @@ fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str, problems: &mut 
     }
 }
 
-fn assemble(origin: String, mut texts: Vec<(String, String)>) -> Result<(Catalog, Vec<Problem>), Vec<Problem>> {
+fn assemble(
+    origin: String,
+    mut texts: Vec<(String, String)>,
+) -> Result<(Catalog, Vec<Problem>), Vec<Problem>> {
     texts.sort_by(|a, b| a.0.cmp(&b.0));
     let mut problems = Vec::new();
     let mut meta = None;
@@ -79,7 +99,10 @@ fn assemble(origin: String, mut texts: Vec<(String, String)>) -> Result<(Catalog
         }
     }
     match meta {
-        Some(meta) => Ok((Catalog::assemble(origin, meta, files, rubric, radicals), problems)),
+        Some(meta) => Ok((
+            Catalog::assemble(origin, meta, files, rubric, radicals),
+            problems,
+        )),
         None => Err(problems),
     }
 }
@@ -89,7 +112,10 @@ impl Catalog {
     pub fn embedded() -> Result<(Catalog, Vec<Problem>)> {
         let mut texts = Vec::new();
         collect_embedded(&EMBEDDED, &mut texts);
-        assemble("embedded".to_owned(), texts).map_err(|problems| Error::Invalid { origin: "embedded".into(), problems })
+        assemble("embedded".to_owned(), texts).map_err(|problems| Error::Invalid {
+            origin: "embedded".into(),
+            problems,
+        })
     }
 
     /// Load the catalog from a folder of the same shape as the embedded `data/` folder.
@@ -102,7 +128,9 @@ impl Catalog {
                     source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder"),
                 });
             }
-            return Err(Error::NotACatalog { path: dir.to_owned() });
+            return Err(Error::NotACatalog {
+                path: dir.to_owned(),
+            });
         }
         let mut texts = Vec::new();
         collect_dir(dir, dir, &mut texts)?;
@@ -120,7 +148,10 @@ impl Catalog {
         if problems.is_empty() {
             Ok(catalog)
         } else {
-            Err(Error::Invalid { origin: catalog.origin.clone(), problems })
+            Err(Error::Invalid {
+                origin: catalog.origin.clone(),
+                problems,
+            })
         }
     }
 

@@ -94,11 +94,17 @@ macro_rules! record {
     };
 }
 
-fn opt<'a>(rel: &'static str, id: &'a Option<RecordId>) -> impl Iterator<Item = (&'static str, &'a RecordId)> {
+fn opt<'a>(
+    rel: &'static str,
+    id: &'a Option<RecordId>,
+) -> impl Iterator<Item = (&'static str, &'a RecordId)> {
     id.iter().map(move |id| (rel, id))
 }
 
-fn many<'a>(rel: &'static str, ids: &'a [RecordId]) -> impl Iterator<Item = (&'static str, &'a RecordId)> {
+fn many<'a>(
+    rel: &'static str,
+    ids: &'a [RecordId],
+) -> impl Iterator<Item = (&'static str, &'a RecordId)> {
     ids.iter().map(move |id| (rel, id))
 }
 
@@ -322,12 +328,17 @@ record! {
 impl Standard {
     /// Current status: the update's, else the seed's.
     pub fn current_status(&self) -> &str {
-        self.update.as_ref().map_or(self.status.as_str(), |u| u.status.as_str())
+        self.update
+            .as_ref()
+            .map_or(self.status.as_str(), |u| u.status.as_str())
     }
 
     /// Current number: the update's, else the seed's.
     pub fn current_number(&self) -> Option<&str> {
-        self.update.as_ref().and_then(|u| u.number.as_deref()).or(self.number.as_deref())
+        self.update
+            .as_ref()
+            .and_then(|u| u.number.as_deref())
+            .or(self.number.as_deref())
     }
 }
 
@@ -695,53 +706,113 @@ impl Threshold {
         use anquan_core::Lang;
         let v = self.value.unwrap_or_default();
         let of_en = self.of.as_deref().unwrap_or("");
-        let of = if lang == Lang::Zh { of_zh(of_en) } else { of_en };
-        let ids = |ids: &[RecordId]| ids.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+        let of = if lang == Lang::Zh {
+            of_zh(of_en)
+        } else {
+            of_en
+        };
+        let ids = |ids: &[RecordId]| {
+            ids.iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let aspects = |ids: &[RecordId]| {
             if ids.len() > 3 {
-                if lang == Lang::Zh { format!("全部 {} 个方面", ids.len()) } else { format!("all {} aspects", ids.len()) }
+                if lang == Lang::Zh {
+                    format!("全部 {} 个方面", ids.len())
+                } else {
+                    format!("all {} aspects", ids.len())
+                }
             } else {
-                ids.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+                ids.iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }
         };
         let pct = |x: f64| {
             let p = x * 100.0;
-            if p.fract() == 0.0 { format!("{p:.0} %") } else { format!("{p} %") }
+            if p.fract() == 0.0 {
+                format!("{p:.0} %")
+            } else {
+                format!("{p} %")
+            }
         };
         let zh = lang == Lang::Zh;
         match self.kind {
             ThresholdKind::MinCount => format!("≥ {v} {of}"),
             ThresholdKind::PerRiskMin => {
-                if zh { format!("{} 中每个风险 ≥ {v}", ids(&self.risks)) } else { format!("≥ {v} for each risk of {}", ids(&self.risks)) }
+                if zh {
+                    format!("{} 中每个风险 ≥ {v}", ids(&self.risks))
+                } else {
+                    format!("≥ {v} for each risk of {}", ids(&self.risks))
+                }
             }
             ThresholdKind::PerAspectMin => {
-                if zh { format!("每个方面 ≥ {v}") } else { format!("≥ {v} for each aspect") }
+                if zh {
+                    format!("每个方面 ≥ {v}")
+                } else {
+                    format!("≥ {v} for each aspect")
+                }
             }
             ThresholdKind::Coverage => {
-                let what = if self.risks.is_empty() { aspects(&self.aspects) } else { ids(&self.risks) };
-                if zh { format!("覆盖 {what}") } else { format!("covers {what}") }
+                let what = if self.risks.is_empty() {
+                    aspects(&self.aspects)
+                } else {
+                    ids(&self.risks)
+                };
+                if zh {
+                    format!("覆盖 {what}")
+                } else {
+                    format!("covers {what}")
+                }
             }
             ThresholdKind::MinRate => format!("{of} ≥ {}", pct(v)),
             ThresholdKind::MaxRate => format!("{of} ≤ {}", pct(v)),
             ThresholdKind::MinSample => {
-                if zh { format!("抽取 ≥ {v} {of}") } else { format!("draw ≥ {v} {of}") }
+                if zh {
+                    format!("抽取 ≥ {v} {of}")
+                } else {
+                    format!("draw ≥ {v} {of}")
+                }
             }
             ThresholdKind::MinSampleFraction => {
-                if zh { format!("抽取 ≥ {} {of}", pct(v)) } else { format!("draw ≥ {} of {of}", pct(v)) }
+                if zh {
+                    format!("抽取 ≥ {} {of}", pct(v))
+                } else {
+                    format!("draw ≥ {} of {of}", pct(v))
+                }
             }
             ThresholdKind::MaxAgeDays => {
-                if zh { format!("更新间隔 ≤ {v} 天") } else { format!("updated within {v} days") }
+                if zh {
+                    format!("更新间隔 ≤ {v} 天")
+                } else {
+                    format!("updated within {v} days")
+                }
             }
             ThresholdKind::MaxClicks => {
-                if zh { format!("≤ {v} 次点击可达") } else { format!("reachable in ≤ {v} clicks") }
+                if zh {
+                    format!("≤ {v} 次点击可达")
+                } else {
+                    format!("reachable in ≤ {v} clicks")
+                }
             }
             ThresholdKind::RepeatOffender => {
                 let c = self.consecutive.unwrap_or_default();
                 let d = self.per_day.unwrap_or_default();
-                if zh { format!("连续 {c} 次或单日 {d} 次即暂停服务") } else { format!("suspend after {c} in a row or {d} in one day") }
+                if zh {
+                    format!("连续 {c} 次或单日 {d} 次即暂停服务")
+                } else {
+                    format!("suspend after {c} in a row or {d} in one day")
+                }
             }
             ThresholdKind::MinRetentionDays => {
-                if zh { format!("留存 ≥ {v} 天") } else { format!("kept ≥ {v} days") }
+                if zh {
+                    format!("留存 ≥ {v} 天")
+                } else {
+                    format!("kept ≥ {v} days")
+                }
             }
         }
     }

@@ -68,7 +68,10 @@ fn push(list: &mut Vec<MapEntry>, id: &str, via: Option<&str>) {
         }
         return;
     }
-    list.push(MapEntry { id: id.to_owned(), via: via.map(str::to_owned) });
+    list.push(MapEntry {
+        id: id.to_owned(),
+        via: via.map(str::to_owned),
+    });
 }
 
 impl Catalog {
@@ -83,18 +86,30 @@ impl Catalog {
     }
 
     fn mapped_from(&self, id: &str) -> Vec<&Risk> {
-        self.records.risk.iter().filter(|r| r.maps_to.iter().any(|m| m.as_str() == id)).collect()
+        self.records
+            .risk
+            .iter()
+            .filter(|r| r.maps_to.iter().any(|m| m.as_str() == id))
+            .collect()
     }
 
     /// Everything linked to a risk: related risks of the other frameworks, measures, guidelines,
     /// standards, clauses, requirements, threats, tools and the anquan commands that test it.
     pub fn map_risk(&self, id: &str) -> Result<RiskMapReport> {
-        let risk = self.risk(id).ok_or_else(|| Error::UnknownId { id: id.to_owned(), suggestions: self.suggest(id) })?;
+        let risk = self.risk(id).ok_or_else(|| Error::UnknownId {
+            id: id.to_owned(),
+            suggestions: self.suggest(id),
+        })?;
         // Related risks: direct mappings both ways, and one more hop through Framework 2.0.
         let mut related: BTreeSet<String> = BTreeSet::new();
         for m in &risk.maps_to {
             related.insert(m.to_string());
-            for r in self.mapped_from(m.as_str()) {
+            // One hop through Framework 2.0 reaches the other taxonomy, not this one's siblings.
+            for r in self
+                .mapped_from(m.as_str())
+                .into_iter()
+                .filter(|r| r.framework != risk.framework)
+            {
                 related.insert(r.id.to_string());
             }
         }
@@ -121,7 +136,8 @@ impl Catalog {
             }
         }
         related.remove(id);
-        let mut sources: Vec<(String, Option<String>)> = own.iter().map(|o| (o.clone(), None)).collect();
+        let mut sources: Vec<(String, Option<String>)> =
+            own.iter().map(|o| (o.clone(), None)).collect();
         sources.extend(below.iter().map(|b| (b.clone(), Some(b.clone()))));
         for rel in &related {
             sources.push((rel.clone(), Some(rel.clone())));
@@ -131,7 +147,13 @@ impl Catalog {
         }
         let mut report = RiskMapReport {
             risk: id.to_owned(),
-            related: related.iter().map(|r| MapEntry { id: r.clone(), via: None }).collect(),
+            related: related
+                .iter()
+                .map(|r| MapEntry {
+                    id: r.clone(),
+                    via: None,
+                })
+                .collect(),
             measures: Vec::new(),
             guidelines: Vec::new(),
             standards: Vec::new(),
@@ -146,7 +168,9 @@ impl Catalog {
             for (_, rec) in self.referrers(source) {
                 let rid = rec.id().as_str();
                 match rec {
-                    RecordRef::Measure(_) => push(&mut report.measures, rid, via),
+                    RecordRef::Measure(m) if m.level == MeasureLevel::Measure => {
+                        push(&mut report.measures, rid, via)
+                    }
                     RecordRef::Guideline(_) => push(&mut report.guidelines, rid, via),
                     RecordRef::RiskMap(m) => {
                         for s in &m.standards {
@@ -155,7 +179,9 @@ impl Catalog {
                     }
                     RecordRef::Clause(_) => push(&mut report.clauses, rid, via),
                     RecordRef::Requirement(_) => push(&mut report.requirements, rid, via),
-                    RecordRef::Threat(_) | RecordRef::WpNode(_) => push(&mut report.threats, rid, via),
+                    RecordRef::Threat(_) | RecordRef::WpNode(_) => {
+                        push(&mut report.threats, rid, via)
+                    }
                     RecordRef::Tool(_) => push(&mut report.tools, rid, via),
                     RecordRef::Command(_) => push(&mut report.commands, rid, via),
                     _ => {}
@@ -181,7 +207,11 @@ impl Catalog {
     pub fn untested(&self, framework: Framework) -> Vec<&Risk> {
         self.risks(framework)
             .filter(|r| r.level == RiskLevel::Risk)
-            .filter(|r| self.map_risk(r.id.as_str()).map(|m| m.commands.is_empty()).unwrap_or(true))
+            .filter(|r| {
+                self.map_risk(r.id.as_str())
+                    .map(|m| m.commands.is_empty())
+                    .unwrap_or(true)
+            })
             .collect()
     }
 
@@ -214,11 +244,19 @@ impl Catalog {
             } else if name.contains_ci(&needle) {
                 consider("name", 50);
             }
-            if rec.aliases().iter().any(|a| a.to_lowercase().contains(&needle)) {
+            if rec
+                .aliases()
+                .iter()
+                .any(|a| a.to_lowercase().contains(&needle))
+            {
                 consider("aliases", 40);
             }
             if let RecordRef::Standard(s) = rec {
-                if s.number.iter().chain(s.update.iter().filter_map(|u| u.number.as_ref())).any(|n| n.to_lowercase().contains(&needle)) {
+                if s.number
+                    .iter()
+                    .chain(s.update.iter().filter_map(|u| u.number.as_ref()))
+                    .any(|n| n.to_lowercase().contains(&needle))
+                {
                     consider("number", 80);
                 }
             }
@@ -229,10 +267,19 @@ impl Catalog {
                 consider("note", 5);
             }
             if let Some((field, score)) = best {
-                hits.push(SearchHit { id: id.to_owned(), kind: rec.kind().as_str(), field, score });
+                hits.push(SearchHit {
+                    id: id.to_owned(),
+                    kind: rec.kind().as_str(),
+                    field,
+                    score,
+                });
             }
         }
-        hits.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| natural::cmp(&a.id, &b.id)));
+        hits.sort_by(|a, b| {
+            b.score
+                .cmp(&a.score)
+                .then_with(|| natural::cmp(&a.id, &b.id))
+        });
         hits
     }
 }

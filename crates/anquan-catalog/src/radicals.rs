@@ -47,7 +47,9 @@ pub struct RadicalFolder {
 impl RadicalFolder {
     /// Build from the table's entries.
     pub fn new(entries: &[RadicalMap]) -> Self {
-        RadicalFolder { table: entries.iter().map(|e| (e.char, e.standard)).collect() }
+        RadicalFolder {
+            table: entries.iter().map(|e| (e.char, e.standard)).collect(),
+        }
     }
 
     /// Number of supplement forms the table knows.
@@ -89,7 +91,11 @@ mod tests {
 
     #[test]
     fn folds_both_blocks() {
-        let folder = RadicalFolder::new(&[RadicalMap { char: '⻛', standard: '风', name: "CJK RADICAL C-SIMPLIFIED WIND".into() }]);
+        let folder = RadicalFolder::new(&[RadicalMap {
+            char: '⻛',
+            standard: '风',
+            name: "CJK RADICAL C-SIMPLIFIED WIND".into(),
+        }]);
         assert_eq!(folder.fold("⼈⼯智能安全⻛险"), "人工智能安全风险");
         assert_eq!(folder.fold("⻔"), "⻔", "unknown supplement forms stay");
         assert_eq!(folder.fold("ＡＢ"), "ＡＢ", "no other normalization");

@@ -8,12 +8,31 @@ use crate::natural;
 
 /// Confidence tags of `standards.md`.
 const CONFIDENCE_TAGS: &[&str] = &["P", "S", "S×2", "S×3", "S×4", "S×5", "U", "?"];
-const GUIDELINE_STAGES: &[&str] =
-    &["development", "deployment", "operation", "use", "provision", "key_sector_use", "public_use"];
-const STANDARD_STATUSES: &[&str] =
-    &["published", "draft_for_approval", "draft_for_comments", "drafting", "planned"];
-const STANDARD_FORMS: &[&str] =
-    &["national_mandatory", "national_recommended", "technical_document", "practice_guide", "group_standard", "regulation", "unknown"];
+const GUIDELINE_STAGES: &[&str] = &[
+    "development",
+    "deployment",
+    "operation",
+    "use",
+    "provision",
+    "key_sector_use",
+    "public_use",
+];
+const STANDARD_STATUSES: &[&str] = &[
+    "published",
+    "draft_for_approval",
+    "draft_for_comments",
+    "drafting",
+    "planned",
+];
+const STANDARD_FORMS: &[&str] = &[
+    "national_mandatory",
+    "national_recommended",
+    "technical_document",
+    "practice_guide",
+    "group_standard",
+    "regulation",
+    "unknown",
+];
 const VERIFICATION_METHODS: &[&str] = &["automated", "partly_automated", "attestation"];
 const COMMAND_STATUSES: &[&str] = &["available", "planned"];
 const FACTORS: &[&str] = &["scenario", "intelligence", "scale"];
@@ -26,16 +45,31 @@ pub(crate) fn is_radical_lookalike(c: char) -> bool {
 fn check_radicals(cx: &mut Ctx<'_>) {
     let f = crate::load::RADICALS_FILE;
     if cx.catalog.radicals.is_empty() {
-        cx.push(f, None, "missing or empty: the radical look-alike table is required");
+        cx.push(
+            f,
+            None,
+            "missing or empty: the radical look-alike table is required",
+        );
     }
     let mut seen = HashSet::new();
     for r in &cx.catalog.radicals.clone() {
         let at = format!("U+{:04X}", r.char as u32);
         if !crate::radicals::is_supplement(r.char) {
-            cx.push(f, Some(&at), format!("`char` `{}` is not in the CJK radical-supplement block U+2E80-U+2EFF", r.char));
+            cx.push(
+                f,
+                Some(&at),
+                format!(
+                    "`char` `{}` is not in the CJK radical-supplement block U+2E80-U+2EFF",
+                    r.char
+                ),
+            );
         }
         if !matches!(r.standard as u32, 0x3400..=0x9FFF | 0x20000..=0x3FFFF) {
-            cx.push(f, Some(&at), format!("`standard` `{}` is not a CJK unified ideograph", r.standard));
+            cx.push(
+                f,
+                Some(&at),
+                format!("`standard` `{}` is not a CJK unified ideograph", r.standard),
+            );
         }
         if !seen.insert(r.char) {
             cx.push(f, Some(&at), "duplicate entry");
@@ -74,8 +108,22 @@ impl Ctx<'_> {
         }
         if source.file == "standards.md" {
             match &source.confidence {
-                None => self.push(file, Some(id), format!("{what}: a `standards.md` source needs `confidence` (one of {})", CONFIDENCE_TAGS.join(", "))),
-                Some(c) if !CONFIDENCE_TAGS.contains(&c.as_str()) => self.push(file, Some(id), format!("{what}: unknown confidence `{c}`; expected one of {}", CONFIDENCE_TAGS.join(", "))),
+                None => self.push(
+                    file,
+                    Some(id),
+                    format!(
+                        "{what}: a `standards.md` source needs `confidence` (one of {})",
+                        CONFIDENCE_TAGS.join(", ")
+                    ),
+                ),
+                Some(c) if !CONFIDENCE_TAGS.contains(&c.as_str()) => self.push(
+                    file,
+                    Some(id),
+                    format!(
+                        "{what}: unknown confidence `{c}`; expected one of {}",
+                        CONFIDENCE_TAGS.join(", ")
+                    ),
+                ),
                 Some(_) => {}
             }
         }
@@ -86,12 +134,34 @@ impl Ctx<'_> {
         match self.catalog.get(target) {
             None => {
                 let hint = self.catalog.suggest(target);
-                let hint = if hint.is_empty() { String::new() } else { format!(" (did you mean {}?)", hint.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ")) };
-                self.push(file, Some(id), format!("`{rel}` refers to `{target}`, which does not exist{hint}"));
+                let hint = if hint.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (did you mean {}?)",
+                        hint.iter()
+                            .map(|h| format!("`{h}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                self.push(
+                    file,
+                    Some(id),
+                    format!("`{rel}` refers to `{target}`, which does not exist{hint}"),
+                );
             }
             Some(r) if !kinds.is_empty() && !kinds.contains(&r.kind()) => {
                 let expected: Vec<_> = kinds.iter().map(|k| k.as_str()).collect();
-                self.push(file, Some(id), format!("`{rel}` refers to `{target}`, a `{}`; expected a {}", r.kind().as_str(), expected.join(" or ")));
+                self.push(
+                    file,
+                    Some(id),
+                    format!(
+                        "`{rel}` refers to `{target}`, a `{}`; expected a {}",
+                        r.kind().as_str(),
+                        expected.join(" or ")
+                    ),
+                );
             }
             Some(_) => {}
         }
@@ -99,7 +169,14 @@ impl Ctx<'_> {
 
     fn one_of(&mut self, file: &str, id: &str, field: &str, value: &str, allowed: &[&str]) {
         if !allowed.contains(&value) {
-            self.push(file, Some(id), format!("`{field}` is `{value}`; expected one of {}", allowed.join(", ")));
+            self.push(
+                file,
+                Some(id),
+                format!(
+                    "`{field}` is `{value}`; expected one of {}",
+                    allowed.join(", ")
+                ),
+            );
         }
     }
 }
@@ -107,10 +184,23 @@ impl Ctx<'_> {
 impl Catalog {
     /// Check the whole catalog and return every problem found. An empty list means valid.
     pub fn validate(&self) -> Vec<Problem> {
-        let seed_files = self.records.document.iter().map(|d| d.file.clone()).collect();
-        let mut cx = Ctx { catalog: self, problems: Vec::new(), seed_files };
+        let seed_files = self
+            .records
+            .document
+            .iter()
+            .map(|d| d.file.clone())
+            .collect();
+        let mut cx = Ctx {
+            catalog: self,
+            problems: Vec::new(),
+            seed_files,
+        };
         if self.records.document.is_empty() {
-            cx.push(META_FILE, None, "no `[[document]]` records: every source a record cites must be listed");
+            cx.push(
+                META_FILE,
+                None,
+                "no `[[document]]` records: every source a record cites must be listed",
+            );
         }
         check_common(&mut cx);
         check_order(&mut cx);
@@ -124,21 +214,38 @@ impl Catalog {
 
 fn check_common(cx: &mut Ctx<'_>) {
     let mut seen: HashMap<String, String> = HashMap::new();
-    let items: Vec<(RecordRef<'_>, String)> = cx.catalog.iter().map(|(r, f)| (r, f.to_owned())).collect();
+    let items: Vec<(RecordRef<'_>, String)> =
+        cx.catalog.iter().map(|(r, f)| (r, f.to_owned())).collect();
     for (rec, file) in &items {
         let id = rec.id().as_str();
         if let Some(first) = seen.get(id) {
-            cx.push(file, Some(id), format!("duplicate id: also defined in `{first}`"));
+            cx.push(
+                file,
+                Some(id),
+                format!("duplicate id: also defined in `{first}`"),
+            );
         } else {
             seen.insert(id.to_owned(), file.clone());
         }
-        for (what, text) in [("name", Some(rec.name())), ("description", Some(rec.description())), ("note", rec.note())] {
+        for (what, text) in [
+            ("name", Some(rec.name())),
+            ("description", Some(rec.description())),
+            ("note", rec.note()),
+        ] {
             if let Some(text) = text {
                 if text.zh.trim().is_empty() {
-                    cx.push(file, Some(id), format!("`{what}.zh` is empty: every record needs Chinese and English"));
+                    cx.push(
+                        file,
+                        Some(id),
+                        format!("`{what}.zh` is empty: every record needs Chinese and English"),
+                    );
                 }
                 if text.en.trim().is_empty() {
-                    cx.push(file, Some(id), format!("`{what}.en` is empty: every record needs Chinese and English"));
+                    cx.push(
+                        file,
+                        Some(id),
+                        format!("`{what}.en` is empty: every record needs Chinese and English"),
+                    );
                 }
             }
         }
@@ -147,7 +254,10 @@ fn check_common(cx: &mut Ctx<'_>) {
         }
         let mut strings = Vec::new();
         strings_of(&rec.to_json(), &mut strings);
-        if let Some(bad) = strings.iter().find_map(|s| s.chars().find(|c| is_radical_lookalike(*c))) {
+        if let Some(bad) = strings
+            .iter()
+            .find_map(|s| s.chars().find(|c| is_radical_lookalike(*c)))
+        {
             cx.push(file, Some(id), format!("contains the radical look-alike `{bad}` (U+{:04X}); write the standard ideograph", bad as u32));
         }
     }
@@ -156,13 +266,20 @@ fn check_common(cx: &mut Ctx<'_>) {
 fn check_order(cx: &mut Ctx<'_>) {
     let mut groups: BTreeMap<(String, Kind), Vec<String>> = BTreeMap::new();
     for (rec, file) in cx.catalog.iter() {
-        groups.entry((file.to_owned(), rec.kind())).or_default().push(rec.id().to_string());
+        groups
+            .entry((file.to_owned(), rec.kind()))
+            .or_default()
+            .push(rec.id().to_string());
     }
     for ((file, kind), ids) in groups {
         let mut sorted = ids.clone();
         sorted.sort_by(|a, b| natural::cmp(a, b));
         if sorted != ids {
-            let first = ids.iter().zip(&sorted).position(|(a, b)| a != b).unwrap_or(0);
+            let first = ids
+                .iter()
+                .zip(&sorted)
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
             cx.push(&file, Some(&ids[first]), format!("`[[{}]]` records are not in canonical (natural id) order: `{}` should come where `{}` is", kind.as_str(), sorted[first], ids[first]));
         }
     }
@@ -170,14 +287,19 @@ fn check_order(cx: &mut Ctx<'_>) {
 
 fn check_kinds(cx: &mut Ctx<'_>) {
     let catalog = cx.catalog;
-    let items: Vec<(RecordRef<'_>, String)> = catalog.iter().map(|(r, f)| (r, f.to_owned())).collect();
+    let items: Vec<(RecordRef<'_>, String)> =
+        catalog.iter().map(|(r, f)| (r, f.to_owned())).collect();
     for (rec, file) in &items {
         let file = file.as_str();
         let id = rec.id().as_str();
         match *rec {
             RecordRef::Risk(r) => {
                 if anquan_core::RiskId::new(id).is_err() {
-                    cx.push(file, Some(id), "not a valid risk id (expected `A.1.c` or `fw2.3.1.1.a` shape)");
+                    cx.push(
+                        file,
+                        Some(id),
+                        "not a valid risk id (expected `A.1.c` or `fw2.3.1.1.a` shape)",
+                    );
                 }
                 let prefix_ok = match r.framework {
                     Framework::Fw2 => id.starts_with("fw2."),
@@ -185,21 +307,37 @@ fn check_kinds(cx: &mut Ctx<'_>) {
                     Framework::Gbt45654 => id.starts_with("A."),
                 };
                 if !prefix_ok {
-                    cx.push(file, Some(id), format!("id does not match `framework = \"{}\"`", r.framework.as_str()));
+                    cx.push(
+                        file,
+                        Some(id),
+                        format!(
+                            "id does not match `framework = \"{}\"`",
+                            r.framework.as_str()
+                        ),
+                    );
                 }
                 if let Some(p) = &r.parent {
                     cx.check_ref(file, id, "parent", p.as_str(), &[Kind::Risk]);
                 } else if r.level != RiskLevel::Class && r.framework != Framework::Gbt45654 {
                     cx.push(file, Some(id), "a group or lettered risk needs a `parent`");
                 }
-                if r.level == RiskLevel::Risk && r.framework != Framework::Fw2 && r.maps_to.is_empty() {
+                if r.level == RiskLevel::Risk
+                    && r.framework != Framework::Fw2
+                    && r.maps_to.is_empty()
+                {
                     cx.push(file, Some(id), "a lettered risk of Framework 1.0 or GB/T 45654 needs `maps_to` (the Framework 2.0 risks that cover it)");
                 }
                 for t in &r.maps_to {
                     cx.check_ref(file, id, "maps_to", t.as_str(), &[Kind::Risk]);
                     if let Some(target) = catalog.risk(t.as_str()) {
                         if target.framework != Framework::Fw2 {
-                            cx.push(file, Some(id), format!("`maps_to` must name Framework 2.0 risks; `{t}` is not one"));
+                            cx.push(
+                                file,
+                                Some(id),
+                                format!(
+                                    "`maps_to` must name Framework 2.0 risks; `{t}` is not one"
+                                ),
+                            );
                         }
                     }
                 }
@@ -211,8 +349,15 @@ fn check_kinds(cx: &mut Ctx<'_>) {
                 for t in &m.addresses {
                     cx.check_ref(file, id, "addresses", t.as_str(), &[Kind::Risk]);
                 }
-                if m.kind == MeasureKind::Technical && m.level == MeasureLevel::Measure && m.addresses.is_empty() {
-                    cx.push(file, Some(id), "a technical measure needs `addresses` (the risks it answers)");
+                if m.kind == MeasureKind::Technical
+                    && m.level == MeasureLevel::Measure
+                    && m.addresses.is_empty()
+                {
+                    cx.push(
+                        file,
+                        Some(id),
+                        "a technical measure needs `addresses` (the risks it answers)",
+                    );
                 }
             }
             RecordRef::Guideline(g) => {
@@ -230,7 +375,13 @@ fn check_kinds(cx: &mut Ctx<'_>) {
                 }
             }
             RecordRef::Direction(d) => {
-                cx.check_ref(file, id, "parent", d.parent.as_str(), &[Kind::Part, Kind::Direction]);
+                cx.check_ref(
+                    file,
+                    id,
+                    "parent",
+                    d.parent.as_str(),
+                    &[Kind::Part, Kind::Direction],
+                );
                 for t in &d.standards {
                     cx.check_ref(file, id, "standards", t.as_str(), &[Kind::Standard]);
                 }
@@ -252,10 +403,18 @@ fn check_kinds(cx: &mut Ctx<'_>) {
                     cx.check_ref(file, id, "standards", t.as_str(), &[Kind::Standard]);
                 }
             }
-            RecordRef::Aspect(a) => cx.one_of(file, id, "scope", &a.scope, &["china", "individual"]),
+            RecordRef::Aspect(a) => {
+                cx.one_of(file, id, "scope", &a.scope, &["china", "individual"])
+            }
             RecordRef::Clause(c) => check_clause(cx, file, c),
             RecordRef::Requirement(r) => {
-                cx.one_of(file, id, "verification", &r.verification, VERIFICATION_METHODS);
+                cx.one_of(
+                    file,
+                    id,
+                    "verification",
+                    &r.verification,
+                    VERIFICATION_METHODS,
+                );
                 if let Some(s) = &r.standard {
                     cx.check_ref(file, id, "standard", s.as_str(), &[Kind::Standard]);
                 }
@@ -266,7 +425,12 @@ fn check_kinds(cx: &mut Ctx<'_>) {
                     cx.push(file, Some(id), "an automated check needs `commands` (the anquan commands that automate it)");
                 }
                 for c in &r.commands {
-                    if !catalog.records.command.iter().any(|k| c.starts_with(&k.command)) {
+                    if !catalog
+                        .records
+                        .command
+                        .iter()
+                        .any(|k| c.starts_with(&k.command))
+                    {
                         cx.push(file, Some(id), format!("`commands` names `{c}`, which is no command of `anquan/commands.toml`"));
                     }
                 }
@@ -289,7 +453,12 @@ fn check_kinds(cx: &mut Ctx<'_>) {
                     cx.check_ref(file, id, "risks", r.as_str(), &[Kind::Risk]);
                 }
                 if let Some(c) = &t.anquan_command {
-                    if !catalog.records.command.iter().any(|k| c.starts_with(&k.command)) {
+                    if !catalog
+                        .records
+                        .command
+                        .iter()
+                        .any(|k| c.starts_with(&k.command))
+                    {
                         cx.push(file, Some(id), format!("`anquan_command` is `{c}`, which is no command of `anquan/commands.toml`"));
                     }
                 }
@@ -302,38 +471,71 @@ fn check_kinds(cx: &mut Ctx<'_>) {
             }
             RecordRef::GradingLevel(l) => {
                 if !(1..=5).contains(&l.rank) {
-                    cx.push(file, Some(id), format!("`rank` is {}; expected 1 to 5", l.rank));
+                    cx.push(
+                        file,
+                        Some(id),
+                        format!("`rank` is {}; expected 1 to 5", l.rank),
+                    );
                 }
             }
             RecordRef::LabelField(f) => {
                 if !(1..=7).contains(&f.position) {
-                    cx.push(file, Some(id), format!("`position` is {}; expected 1 to 7", f.position));
+                    cx.push(
+                        file,
+                        Some(id),
+                        format!("`position` is {}; expected 1 to 7", f.position),
+                    );
                 }
             }
             RecordRef::LabelRule(r) => {
                 if let Some(v) = r.min_text_height_ratio {
                     if !(0.0..=1.0).contains(&v) {
-                        cx.push(file, Some(id), format!("`min_text_height_ratio` is {v}; expected a share between 0 and 1"));
+                        cx.push(
+                            file,
+                            Some(id),
+                            format!(
+                                "`min_text_height_ratio` is {v}; expected a share between 0 and 1"
+                            ),
+                        );
                     }
                 }
             }
             _ => {}
         }
     }
-    let mut ranks: Vec<u8> = catalog.records.grading_level.iter().map(|l| l.rank).collect();
+    let mut ranks: Vec<u8> = catalog
+        .records
+        .grading_level
+        .iter()
+        .map(|l| l.rank)
+        .collect();
     ranks.sort_unstable();
     if !catalog.records.grading_level.is_empty() && ranks != [1, 2, 3, 4, 5] {
-        cx.push("fw2/grading.toml", None, format!("grading levels must have ranks 1 to 5 once each; found {ranks:?}"));
+        cx.push(
+            "fw2/grading.toml",
+            None,
+            format!("grading levels must have ranks 1 to 5 once each; found {ranks:?}"),
+        );
     }
 }
 
 fn check_clause(cx: &mut Ctx<'_>, file: &str, c: &Clause) {
     let id = c.id.as_str();
     if anquan_core::ClauseId::new(id).is_err() {
-        cx.push(file, Some(id), "not a valid clause id (lowercase dotted segments such as `gbt45654.keywords.size`)");
+        cx.push(
+            file,
+            Some(id),
+            "not a valid clause id (lowercase dotted segments such as `gbt45654.keywords.size`)",
+        );
     }
     cx.check_ref(file, id, "standard", c.standard.as_str(), &[Kind::Standard]);
-    cx.one_of(file, id, "basis", &c.basis, &["requirement", "reference", "unknown"]);
+    cx.one_of(
+        file,
+        id,
+        "basis",
+        &c.basis,
+        &["requirement", "reference", "unknown"],
+    );
     for r in &c.risks {
         cx.check_ref(file, id, "risks", r.as_str(), &[Kind::Risk]);
     }
@@ -351,24 +553,45 @@ fn check_clause(cx: &mut Ctx<'_>, file: &str, c: &Clause) {
         for a in &t.aspects {
             cx.check_ref(file, id, "threshold.aspects", a.as_str(), &[Kind::Aspect]);
         }
-        let needs_value = !matches!(t.kind, ThresholdKind::Coverage | ThresholdKind::RepeatOffender);
+        let needs_value = !matches!(
+            t.kind,
+            ThresholdKind::Coverage | ThresholdKind::RepeatOffender
+        );
         match t.value {
             None if needs_value => cx.push(file, Some(id), format!("{at}: missing `value`")),
             Some(v) => {
-                let rate = matches!(t.kind, ThresholdKind::MinRate | ThresholdKind::MaxRate | ThresholdKind::MinSampleFraction);
+                let rate = matches!(
+                    t.kind,
+                    ThresholdKind::MinRate
+                        | ThresholdKind::MaxRate
+                        | ThresholdKind::MinSampleFraction
+                );
                 if rate && !(0.0..=1.0).contains(&v) {
                     cx.push(file, Some(id), format!("{at}: `value` is {v}; a rate is written as a share between 0 and 1 (0.95, not 95)"));
                 }
                 if !rate && (v < 0.0 || v.fract() != 0.0) {
-                    cx.push(file, Some(id), format!("{at}: `value` is {v}; expected a whole number"));
+                    cx.push(
+                        file,
+                        Some(id),
+                        format!("{at}: `value` is {v}; expected a whole number"),
+                    );
                 }
             }
             None => {}
         }
         match t.kind {
-            ThresholdKind::PerRiskMin if t.risks.is_empty() => cx.push(file, Some(id), format!("{at}: needs `risks`")),
-            ThresholdKind::Coverage if t.risks.is_empty() && t.aspects.is_empty() => cx.push(file, Some(id), format!("{at}: needs `risks` or `aspects`")),
-            ThresholdKind::RepeatOffender if t.consecutive.is_none() || t.per_day.is_none() => cx.push(file, Some(id), format!("{at}: needs `consecutive` and `per_day`")),
+            ThresholdKind::PerRiskMin if t.risks.is_empty() => {
+                cx.push(file, Some(id), format!("{at}: needs `risks`"))
+            }
+            ThresholdKind::Coverage if t.risks.is_empty() && t.aspects.is_empty() => {
+                cx.push(file, Some(id), format!("{at}: needs `risks` or `aspects`"))
+            }
+            ThresholdKind::RepeatOffender if t.consecutive.is_none() || t.per_day.is_none() => cx
+                .push(
+                    file,
+                    Some(id),
+                    format!("{at}: needs `consecutive` and `per_day`"),
+                ),
             _ => {}
         }
     }
@@ -380,16 +603,26 @@ fn check_counts(cx: &mut Ctx<'_>) {
         let count = cx
             .catalog
             .iter()
-            .filter(|(r, _)| r.kind().as_str() == check.kind && r.id().as_str().starts_with(&check.prefix))
+            .filter(|(r, _)| {
+                r.kind().as_str() == check.kind && r.id().as_str().starts_with(&check.prefix)
+            })
             .filter(|(r, _)| match (&check.level, r) {
                 (None, _) => true,
-                (Some(level), RecordRef::Risk(x)) => format!("{:?}", x.level).eq_ignore_ascii_case(level),
-                (Some(level), RecordRef::Measure(x)) => format!("{:?}", x.level).eq_ignore_ascii_case(level),
+                (Some(level), RecordRef::Risk(x)) => {
+                    format!("{:?}", x.level).eq_ignore_ascii_case(level)
+                }
+                (Some(level), RecordRef::Measure(x)) => {
+                    format!("{:?}", x.level).eq_ignore_ascii_case(level)
+                }
                 (Some(_), _) => false,
             })
             .count();
         if count != check.count {
-            let level = check.level.as_deref().map(|l| format!(" at level `{l}`")).unwrap_or_default();
+            let level = check
+                .level
+                .as_deref()
+                .map(|l| format!(" at level `{l}`"))
+                .unwrap_or_default();
             cx.push(META_FILE, None, format!("expected {} `{}` records with ids starting `{}`{level} (per {}), found {count}", check.count, check.kind, check.prefix, check.source.display()));
         }
     }
@@ -405,15 +638,27 @@ fn check_rubric(cx: &mut Ctx<'_>) {
     cx.check_source(f, r.id.as_str(), "rubric.source", &r.source);
     let sum: f64 = r.weights.values().sum();
     if (sum - 1.0).abs() > 1e-9 {
-        cx.push(f, Some(r.id.as_str()), format!("`weights` sum to {sum}; expected 1"));
+        cx.push(
+            f,
+            Some(r.id.as_str()),
+            format!("`weights` sum to {sum}; expected 1"),
+        );
     }
     for factor in FACTORS {
         if !r.weights.contains_key(*factor) {
-            cx.push(f, Some(r.id.as_str()), format!("`weights` has no `{factor}`"));
+            cx.push(
+                f,
+                Some(r.id.as_str()),
+                format!("`weights` has no `{factor}`"),
+            );
         }
     }
     if r.cuts.len() != 4 || r.cuts.windows(2).any(|w| w[0] >= w[1]) {
-        cx.push(f, Some(r.id.as_str()), format!("`cuts` must be 4 ascending numbers; found {:?}", r.cuts));
+        cx.push(
+            f,
+            Some(r.id.as_str()),
+            format!("`cuts` must be 4 ascending numbers; found {:?}", r.cuts),
+        );
     }
     let mut keys = HashSet::new();
     let mut scored: HashSet<&str> = HashSet::new();
@@ -425,10 +670,23 @@ fn check_rubric(cx: &mut Ctx<'_>) {
         }
         let is_scored = FACTORS.contains(&q.factor.as_str());
         if !is_scored && q.factor != "intake" {
-            cx.push(f, Some(qid), format!("`factor` is `{}`; expected scenario, intelligence, scale or intake", q.factor));
+            cx.push(
+                f,
+                Some(qid),
+                format!(
+                    "`factor` is `{}`; expected scenario, intelligence, scale or intake",
+                    q.factor
+                ),
+            );
         }
         if is_scored {
-            scored.insert(FACTORS.iter().find(|x| **x == q.factor).copied().unwrap_or_default());
+            scored.insert(
+                FACTORS
+                    .iter()
+                    .find(|x| **x == q.factor)
+                    .copied()
+                    .unwrap_or_default(),
+            );
         }
         if q.option.len() < 2 {
             cx.push(f, Some(qid), "a question needs at least two options");
@@ -436,24 +694,57 @@ fn check_rubric(cx: &mut Ctx<'_>) {
         let mut values = HashSet::new();
         for o in &q.option {
             if !values.insert(o.value.clone()) {
-                cx.push(f, Some(qid), format!("duplicate option value `{}`", o.value));
+                cx.push(
+                    f,
+                    Some(qid),
+                    format!("duplicate option value `{}`", o.value),
+                );
             }
             match (is_scored, o.score) {
-                (true, None) => cx.push(f, Some(qid), format!("option `{}` needs a `score` (1-5)", o.value)),
-                (true, Some(s)) if !(1..=5).contains(&s) => cx.push(f, Some(qid), format!("option `{}` has score {s}; expected 1-5", o.value)),
-                (false, Some(_)) => cx.push(f, Some(qid), format!("option `{}` of an intake question must not have a `score`", o.value)),
+                (true, None) => cx.push(
+                    f,
+                    Some(qid),
+                    format!("option `{}` needs a `score` (1-5)", o.value),
+                ),
+                (true, Some(s)) if !(1..=5).contains(&s) => cx.push(
+                    f,
+                    Some(qid),
+                    format!("option `{}` has score {s}; expected 1-5", o.value),
+                ),
+                (false, Some(_)) => cx.push(
+                    f,
+                    Some(qid),
+                    format!(
+                        "option `{}` of an intake question must not have a `score`",
+                        o.value
+                    ),
+                ),
                 _ => {}
             }
             if let Some(floor) = o.floor {
                 if !(1..=5).contains(&floor) {
-                    cx.push(f, Some(qid), format!("option `{}` has floor {floor}; expected 1-5", o.value));
+                    cx.push(
+                        f,
+                        Some(qid),
+                        format!("option `{}` has floor {floor}; expected 1-5", o.value),
+                    );
                 }
                 if o.reason.is_none() {
-                    cx.push(f, Some(qid), format!("option `{}` has a floor but no `reason`", o.value));
+                    cx.push(
+                        f,
+                        Some(qid),
+                        format!("option `{}` has a floor but no `reason`", o.value),
+                    );
                 }
             }
             for c in &o.controls {
-                cx.check_ref(f, qid, "controls", c.as_str(), &[Kind::Measure, Kind::Guideline, Kind::Principle]);
+                cx.check_ref(
+                    f,
+                    qid,
+                    "controls",
+                    c.as_str(),
+                    &[Kind::Measure, Kind::Guideline, Kind::Principle],
+                );
             }
         }
     }
@@ -465,11 +756,21 @@ fn check_rubric(cx: &mut Ctx<'_>) {
     let mut lane_levels: Vec<u8> = rubric.lane.iter().flat_map(|l| l.levels.clone()).collect();
     lane_levels.sort_unstable();
     if lane_levels != [1, 2, 3, 4, 5] {
-        cx.push(f, None, format!("lanes must cover levels 1 to 5 once each; found {lane_levels:?}"));
+        cx.push(
+            f,
+            None,
+            format!("lanes must cover levels 1 to 5 once each; found {lane_levels:?}"),
+        );
     }
     for lc in &rubric.level_controls {
         for c in &lc.controls {
-            cx.check_ref(f, &format!("level_controls.{}", lc.level), "controls", c.as_str(), &[Kind::Measure, Kind::Guideline, Kind::Principle]);
+            cx.check_ref(
+                f,
+                &format!("level_controls.{}", lc.level),
+                "controls",
+                c.as_str(),
+                &[Kind::Measure, Kind::Guideline, Kind::Principle],
+            );
         }
     }
 }

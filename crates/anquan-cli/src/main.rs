@@ -35,7 +35,11 @@ fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            let code = if err.use_stderr() { ExitStatus::Error } else { ExitStatus::Success };
+            let code = if err.use_stderr() {
+                ExitStatus::Error
+            } else {
+                ExitStatus::Success
+            };
             // clap prints help and errors itself; a closed pipe is not an error.
             let _ = err.print();
             return code.into();

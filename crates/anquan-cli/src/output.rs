@@ -16,7 +16,11 @@ pub(crate) struct Out {
 
 impl Out {
     pub(crate) fn new(lang: Lang, json: bool) -> Self {
-        Out { lang, json, buf: String::new() }
+        Out {
+            lang,
+            json,
+            buf: String::new(),
+        }
     }
 
     /// Append a line.
@@ -52,7 +56,10 @@ impl Out {
     pub(crate) fn flush_stdout(&mut self) -> bool {
         let text = std::mem::take(&mut self.buf);
         let mut stdout = std::io::stdout().lock();
-        match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        match stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+        {
             Ok(()) => true,
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => false,
             Err(_) => false,
@@ -96,13 +103,20 @@ pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
 /// Print an error with its whole cause chain and any hint, to stderr.
 pub(crate) fn print_error(err: &anyhow::Error) {
     let mut text = format!("error: {err}\n");
-    for cause in err.chain().skip(1).filter(|c| c.downcast_ref::<Hint>().is_none()) {
+    for cause in err
+        .chain()
+        .skip(1)
+        .filter(|c| c.downcast_ref::<Hint>().is_none())
+    {
         let _ = writeln!(text, "  caused by: {cause}");
     }
-    if let Some(problems) = err.chain().find_map(|e| match e.downcast_ref::<anquan::catalog::Error>() {
-        Some(anquan::catalog::Error::Invalid { problems, .. }) => Some(problems),
-        _ => None,
-    }) {
+    if let Some(problems) =
+        err.chain()
+            .find_map(|e| match e.downcast_ref::<anquan::catalog::Error>() {
+                Some(anquan::catalog::Error::Invalid { problems, .. }) => Some(problems),
+                _ => None,
+            })
+    {
         for p in problems.iter().take(50) {
             let _ = writeln!(text, "  - {p}");
         }
@@ -113,7 +127,10 @@ pub(crate) fn print_error(err: &anyhow::Error) {
     if let Some(hint) = err.chain().find_map(|e| e.downcast_ref::<Hint>()) {
         let _ = write!(text, "\nhint: {}\n", hint.0);
     }
-    #[expect(clippy::print_stderr, reason = "the binary's error printer is the one place that writes errors")]
+    #[expect(
+        clippy::print_stderr,
+        reason = "the binary's error printer is the one place that writes errors"
+    )]
     {
         eprint!("{text}");
     }
@@ -142,7 +159,13 @@ mod tests {
 
     #[test]
     fn table_aligns_wide_characters() {
-        let t = table(&["id", "名称"], &[vec!["A.1".into(), "风险".into()], vec!["A.10".into(), "x".into()]]);
+        let t = table(
+            &["id", "名称"],
+            &[
+                vec!["A.1".into(), "风险".into()],
+                vec!["A.10".into(), "x".into()],
+            ],
+        );
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines[0], "id    名称");
         assert_eq!(lines[2], "A.1   风险");

@@ -22,8 +22,20 @@ pub const NO_COLOR: &str = "NO_COLOR";
 
 /// All variables, for documentation.
 pub const ALL: &[EnvVar] = &[
-    EnvVar { name: ANQUAN_CATALOG, doc: "Load the catalog from this folder instead of the embedded one." },
-    EnvVar { name: ANQUAN_LANG, doc: "Language of user-facing output: `zh` or `en`." },
-    EnvVar { name: ANQUAN_LOG, doc: "Log filter for diagnostics on stderr (falls back to `RUST_LOG`)." },
-    EnvVar { name: NO_COLOR, doc: "Disable coloured output." },
+    EnvVar {
+        name: ANQUAN_CATALOG,
+        doc: "Load the catalog from this folder instead of the embedded one.",
+    },
+    EnvVar {
+        name: ANQUAN_LANG,
+        doc: "Language of user-facing output: `zh` or `en`.",
+    },
+    EnvVar {
+        name: ANQUAN_LOG,
+        doc: "Log filter for diagnostics on stderr (falls back to `RUST_LOG`).",
+    },
+    EnvVar {
+        name: NO_COLOR,
+        doc: "Disable coloured output.",
+    },
 ];

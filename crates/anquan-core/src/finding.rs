@@ -14,7 +14,10 @@ pub struct Span {
 impl Span {
     /// A span from `start` (inclusive) to `end` (exclusive). Swapped bounds are put in order.
     pub fn new(start: usize, end: usize) -> Self {
-        Span { start: start.min(end), end: start.max(end) }
+        Span {
+            start: start.min(end),
+            end: start.max(end),
+        }
     }
 
     /// Length in bytes.

@@ -60,7 +60,8 @@ fn is_clause_id(s: &str) -> bool {
     parts.len() >= 2
         && parts.iter().all(|p| {
             !p.is_empty()
-                && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         })
 }
 
@@ -167,10 +168,27 @@ mod tests {
 
     #[test]
     fn risk_ids() {
-        for ok in ["A.1", "A.1.a", "A.5.b", "fw2.3.1", "fw2.3.1.1.a", "fw1.3.2.4.c", "fw2.3.3.a"] {
+        for ok in [
+            "A.1",
+            "A.1.a",
+            "A.5.b",
+            "fw2.3.1",
+            "fw2.3.1.1.a",
+            "fw1.3.2.4.c",
+            "fw2.3.3.a",
+        ] {
             assert!(RiskId::new(ok).is_ok(), "{ok}");
         }
-        for bad in ["A", "A.x", "A.1.ab", "fw3.1", "fw2.", "fw2.a", "a.1.a", "fw2.3.1.1.A"] {
+        for bad in [
+            "A",
+            "A.x",
+            "A.1.ab",
+            "fw3.1",
+            "fw2.",
+            "fw2.a",
+            "a.1.a",
+            "fw2.3.1.1.A",
+        ] {
             assert!(RiskId::new(bad).is_err(), "{bad}");
         }
     }

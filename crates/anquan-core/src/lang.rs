@@ -68,7 +68,10 @@ pub struct Text {
 impl Text {
     /// Build a text from its two languages.
     pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { zh: zh.into(), en: en.into() }
+        Self {
+            zh: zh.into(),
+            en: en.into(),
+        }
     }
 
     /// The text in `lang`, falling back to the other language when that one is empty.
@@ -77,12 +80,17 @@ impl Text {
             Lang::Zh => (&self.zh, &self.en),
             Lang::En => (&self.en, &self.zh),
         };
-        if first.trim().is_empty() { second } else { first }
+        if first.trim().is_empty() {
+            second
+        } else {
+            first
+        }
     }
 
     /// Whether either language contains `needle`, compared case-insensitively.
     pub fn contains_ci(&self, needle_lower: &str) -> bool {
-        self.zh.to_lowercase().contains(needle_lower) || self.en.to_lowercase().contains(needle_lower)
+        self.zh.to_lowercase().contains(needle_lower)
+            || self.en.to_lowercase().contains(needle_lower)
     }
 }
 
@@ -133,7 +141,10 @@ mod tests {
         assert_eq!("ZH".parse::<Lang>().unwrap(), Lang::Zh);
         assert_eq!("en-US".parse::<Lang>().unwrap(), Lang::En);
         let err = "fr".parse::<Lang>().unwrap_err();
-        assert_eq!(err.to_string(), "unknown language `fr`, expected `zh` or `en`");
+        assert_eq!(
+            err.to_string(),
+            "unknown language `fr`, expected `zh` or `en`"
+        );
     }
 
     #[test]

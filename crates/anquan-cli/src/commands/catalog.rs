@@ -19,24 +19,38 @@ pub(crate) fn run(cmd: &CatalogCommand, cli: &Cli, out: &mut Out) -> anyhow::Res
     }
     let catalog = load_catalog(cli)?;
     match cmd {
-        CatalogCommand::Risks { framework, tree } => risks(&catalog, framework_of(*framework), *tree, out),
+        CatalogCommand::Risks { framework, tree } => {
+            risks(&catalog, framework_of(*framework), *tree, out)
+        }
         CatalogCommand::Show { id } => show(&catalog, id, out),
-        CatalogCommand::Map { risk, untested, framework } => match (risk, untested) {
+        CatalogCommand::Map {
+            risk,
+            untested,
+            framework,
+        } => match (risk, untested) {
             (_, true) => untested_risks(&catalog, framework_of(*framework), out),
             (Some(risk), false) => map(&catalog, risk, out),
-            (None, false) => Err(anyhow::anyhow!("`catalog map` needs a risk id or `--untested`")),
+            (None, false) => Err(anyhow::anyhow!(
+                "`catalog map` needs a risk id or `--untested`"
+            )),
         },
         CatalogCommand::Standards { status } => standards(&catalog, status.as_deref(), out),
         CatalogCommand::Directions => directions(&catalog, out),
         CatalogCommand::Clauses => clauses(&catalog, out),
-        CatalogCommand::Search { text, kind, limit } => search(&catalog, text, kind.as_deref(), *limit, out),
-        CatalogCommand::Export { format, output } => export(&catalog, *format, output.as_deref(), out),
+        CatalogCommand::Search { text, kind, limit } => {
+            search(&catalog, text, kind.as_deref(), *limit, out)
+        }
+        CatalogCommand::Export { format, output } => {
+            export(&catalog, *format, output.as_deref(), out)
+        }
         CatalogCommand::Validate => unreachable_validate(),
     }
 }
 
 fn unreachable_validate() -> anyhow::Result<ExitStatus> {
-    Err(anyhow::anyhow!("internal error: validate is handled before loading"))
+    Err(anyhow::anyhow!(
+        "internal error: validate is handled before loading"
+    ))
 }
 
 fn framework_of(f: FrameworkArg) -> Framework {
@@ -54,7 +68,9 @@ fn framework_title(f: Framework, lang: Lang) -> &'static str {
         (Framework::Fw1, Lang::Zh) => "人工智能安全治理框架 1.0 安全风险分类",
         (Framework::Fw1, Lang::En) => "AI Safety Governance Framework 1.0: risk taxonomy",
         (Framework::Gbt45654, Lang::Zh) => "GB/T 45654-2025 附录A 主要安全风险（5类31种）",
-        (Framework::Gbt45654, Lang::En) => "GB/T 45654-2025 annex A: main safety risks (31 in 5 categories)",
+        (Framework::Gbt45654, Lang::En) => {
+            "GB/T 45654-2025 annex A: main safety risks (31 in 5 categories)"
+        }
     }
 }
 
@@ -66,17 +82,28 @@ fn header(catalog: &Catalog, schema: &str) -> serde_json::Map<String, Value> {
 }
 
 fn name_of(catalog: &Catalog, id: &str, lang: Lang) -> String {
-    catalog.get(id).map(|r| r.title(lang).to_owned()).unwrap_or_default()
+    catalog
+        .get(id)
+        .map(|r| r.title(lang).to_owned())
+        .unwrap_or_default()
 }
 
-fn risks(catalog: &Catalog, framework: Framework, tree: bool, out: &mut Out) -> anyhow::Result<ExitStatus> {
+fn risks(
+    catalog: &Catalog,
+    framework: Framework,
+    tree: bool,
+    out: &mut Out,
+) -> anyhow::Result<ExitStatus> {
     let lang = out.lang;
     let mut list: Vec<_> = catalog.risks(framework).collect();
     list.sort_by(|a, b| natural::cmp(a.id.as_str(), b.id.as_str()));
     if out.json {
         let mut m = header(catalog, "anquan.catalog.risks.v1");
         m.insert("framework".into(), framework.as_str().into());
-        m.insert("risks".into(), list.iter().map(|r| RecordRef::Risk(r).to_json()).collect());
+        m.insert(
+            "risks".into(),
+            list.iter().map(|r| RecordRef::Risk(r).to_json()).collect(),
+        );
         out.json_value(&Value::Object(m));
         return Ok(ExitStatus::Success);
     }
@@ -91,19 +118,36 @@ fn risks(catalog: &Catalog, framework: Framework, tree: bool, out: &mut Out) -> 
                 RiskLevel::Risk if framework == Framework::Gbt45654 => 1,
                 RiskLevel::Risk => 2,
             };
-            out.line(format!("{}{}  {}", "  ".repeat(depth), r.id, r.name.get(lang)));
+            out.line(format!(
+                "{}{}  {}",
+                "  ".repeat(depth),
+                r.id,
+                r.name.get(lang)
+            ));
         }
     } else {
         let rows: Vec<Vec<String>> = list
             .iter()
             .filter(|r| r.level == RiskLevel::Risk)
             .map(|r| {
-                let maps = r.maps_to.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ");
+                let maps = r
+                    .maps_to
+                    .iter()
+                    .map(|m| m.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 vec![r.id.to_string(), r.name.get(lang).to_owned(), maps]
             })
             .collect();
-        let maps_header = if framework == Framework::Fw2 { "" } else { out.t("对应框架2.0", "maps to 2.0") };
-        out.line(table(&[out.t("编号", "id"), out.t("名称", "name"), maps_header], &rows));
+        let maps_header = if framework == Framework::Fw2 {
+            ""
+        } else {
+            out.t("对应框架2.0", "maps to 2.0")
+        };
+        out.line(table(
+            &[out.t("编号", "id"), out.t("名称", "name"), maps_header],
+            &rows,
+        ));
     }
     out.blank();
     out.line(format!(
@@ -121,22 +165,46 @@ fn unknown_id(catalog: &Catalog, id: &str) -> anyhow::Error {
     let hint = if suggestions.is_empty() {
         "search by name with `anquan catalog search <text>`".to_owned()
     } else {
-        format!("did you mean {}? Or search by name with `anquan catalog search <text>`", suggestions.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "))
+        format!(
+            "did you mean {}? Or search by name with `anquan catalog search <text>`",
+            suggestions
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     };
     with_hint(format!("no catalog record has the id `{id}`"), hint)
 }
 
-const COMMON_FIELDS: &[&str] = &["id", "name", "description", "source", "note", "aliases", "kind"];
+const COMMON_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "description",
+    "source",
+    "note",
+    "aliases",
+    "kind",
+];
 
 fn value_text(v: &Value, lang: Lang) -> String {
     match v {
         Value::String(s) => s.clone(),
-        Value::Array(a) => a.iter().map(|x| value_text(x, lang)).collect::<Vec<_>>().join(", "),
-        Value::Object(m) if m.contains_key("zh") && m.contains_key("en") => {
-            m.get(lang.code()).and_then(Value::as_str).unwrap_or_default().to_owned()
-        }
+        Value::Array(a) => a
+            .iter()
+            .map(|x| value_text(x, lang))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Object(m) if m.contains_key("zh") && m.contains_key("en") => m
+            .get(lang.code())
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
         Value::Object(m) => {
-            let parts: Vec<String> = m.iter().map(|(k, v)| format!("{k}={}", value_text(v, lang))).collect();
+            let parts: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{k}={}", value_text(v, lang)))
+                .collect();
             format!("{{{}}}", parts.join(", "))
         }
         other => other.to_string(),
@@ -151,7 +219,10 @@ fn show(catalog: &Catalog, id: &str, out: &mut Out) -> anyhow::Result<ExitStatus
     if out.json {
         let mut m = header(catalog, "anquan.catalog.show.v1");
         m.insert("record".into(), rec.to_json());
-        m.insert("file".into(), catalog.file_of(id).unwrap_or_default().into());
+        m.insert(
+            "file".into(),
+            catalog.file_of(id).unwrap_or_default().into(),
+        );
         m.insert(
             "links".into(),
             refs.iter().map(|(rel, t)| json!({"relation": rel, "id": t.as_str(), "name": catalog.get(t.as_str()).map(|r| r.name().clone())})).collect(),
@@ -168,8 +239,16 @@ fn show(catalog: &Catalog, id: &str, out: &mut Out) -> anyhow::Result<ExitStatus
         Lang::Zh => &rec.name().en,
         Lang::En => &rec.name().zh,
     };
-    out.line(format!("{}: {}", out.t("另一语言", "other language"), other));
-    out.line(format!("{}: {}", out.t("类型", "kind"), rec.kind().as_str()));
+    out.line(format!(
+        "{}: {}",
+        out.t("另一语言", "other language"),
+        other
+    ));
+    out.line(format!(
+        "{}: {}",
+        out.t("类型", "kind"),
+        rec.kind().as_str()
+    ));
     if let Some(source) = rec.source() {
         out.line(format!("{}: {}", out.t("来源", "source"), source.display()));
         if let Some(note) = &source.note {
@@ -177,7 +256,11 @@ fn show(catalog: &Catalog, id: &str, out: &mut Out) -> anyhow::Result<ExitStatus
         }
     }
     if !rec.aliases().is_empty() {
-        out.line(format!("{}: {}", out.t("别名", "aliases"), rec.aliases().join(" · ")));
+        out.line(format!(
+            "{}: {}",
+            out.t("别名", "aliases"),
+            rec.aliases().join(" · ")
+        ));
     }
     out.blank();
     out.line(rec.description().get(lang));
@@ -191,7 +274,10 @@ fn show(catalog: &Catalog, id: &str, out: &mut Out) -> anyhow::Result<ExitStatus
     let mut fields = Vec::new();
     if let Value::Object(map) = &json {
         for (k, v) in map {
-            if COMMON_FIELDS.contains(&k.as_str()) || ref_rels.contains(&k.as_str()) || k == "threshold" {
+            if COMMON_FIELDS.contains(&k.as_str())
+                || ref_rels.contains(&k.as_str())
+                || k == "threshold"
+            {
                 continue;
             }
             fields.push(vec![k.clone(), value_text(v, lang)]);
@@ -199,28 +285,53 @@ fn show(catalog: &Catalog, id: &str, out: &mut Out) -> anyhow::Result<ExitStatus
     }
     if let RecordRef::Clause(c) = rec {
         out.blank();
-        out.line(format!("{}: {} ({})", out.t("核实状态", "verification"), c.status.label(lang), explain_status(c.status, lang)));
+        out.line(format!(
+            "{}: {} ({})",
+            out.t("核实状态", "verification"),
+            c.status.label(lang),
+            explain_status(c.status, lang)
+        ));
         for t in &c.threshold {
-            let note = t.note.as_ref().map(|n| format!("  ({})", n.get(lang))).unwrap_or_default();
-            out.line(format!("  {} {}{note}", out.t("阈值", "threshold"), t.describe(lang)));
+            let note = t
+                .note
+                .as_ref()
+                .map(|n| format!("  ({})", n.get(lang)))
+                .unwrap_or_default();
+            out.line(format!(
+                "  {} {}{note}",
+                out.t("阈值", "threshold"),
+                t.describe(lang)
+            ));
         }
     }
     if !fields.is_empty() {
         out.blank();
-        out.line(table(&[out.t("字段", "field"), out.t("值", "value")], &fields));
+        out.line(table(
+            &[out.t("字段", "field"), out.t("值", "value")],
+            &fields,
+        ));
     }
     if !refs.is_empty() {
         out.blank();
         out.line(out.t("链接：", "Links:"));
         for (rel, target) in &refs {
-            out.line(format!("  {rel} → {}  {}", target, name_of(catalog, target.as_str(), lang)));
+            out.line(format!(
+                "  {rel} → {}  {}",
+                target,
+                name_of(catalog, target.as_str(), lang)
+            ));
         }
     }
     if !referrers.is_empty() {
         out.blank();
         out.line(out.t("被以下记录引用：", "Linked from:"));
         for (rel, r) in &referrers {
-            out.line(format!("  {} {}  {}  ({rel})", r.kind().as_str(), r.id(), r.title(lang)));
+            out.line(format!(
+                "  {} {}  {}  ({rel})",
+                r.kind().as_str(),
+                r.id(),
+                r.title(lang)
+            ));
         }
     }
     Ok(ExitStatus::Success)
@@ -232,7 +343,9 @@ fn explain_status(status: anquan::core::Verification, lang: Lang) -> &'static st
         (Verified, Lang::Zh) => "已对照官方文本核实",
         (Verified, Lang::En) => "checked against the official text",
         (Secondary, Lang::Zh) => "多个独立二手来源一致，尚未对照官方文本核实",
-        (Secondary, Lang::En) => "several independent secondary sources agree; not yet checked against the official text",
+        (Secondary, Lang::En) => {
+            "several independent secondary sources agree; not yet checked against the official text"
+        }
         (Unverified, Lang::Zh) => "未经核实，仅供参考",
         (Unverified, Lang::En) => "not verified; for reference only",
     }
@@ -256,25 +369,73 @@ fn map(catalog: &Catalog, risk: &str, out: &mut Out) -> anyhow::Result<ExitStatu
     let lang = out.lang;
     if catalog.risk(risk).is_none() {
         if catalog.get(risk).is_some() {
-            return Err(with_hint(format!("`{risk}` is not a risk"), format!("`catalog map` takes a risk id; use `anquan catalog show {risk}` for other records")));
+            return Err(with_hint(
+                format!("`{risk}` is not a risk"),
+                format!(
+                    "`catalog map` takes a risk id; use `anquan catalog show {risk}` for other records"
+                ),
+            ));
         }
         return Err(unknown_id(catalog, risk));
     }
     let report = catalog.map_risk(risk).context("failed to map the risk")?;
     let sections: [(&str, &str, &str, &Vec<MapEntry>); 9] = [
-        ("related", "关联风险（其他分类）", "Related risks (other taxonomies)", &report.related),
-        ("measures", "技术与综合治理措施", "Technical and governance measures", &report.measures),
+        (
+            "related",
+            "关联风险（其他分类）",
+            "Related risks (other taxonomies)",
+            &report.related,
+        ),
+        (
+            "measures",
+            "技术与综合治理措施",
+            "Technical and governance measures",
+            &report.measures,
+        ),
         ("guidelines", "安全指引", "Guidelines", &report.guidelines),
-        ("standards", "对应标准（标准体系附件1）", "Standards (standards system annex 1)", &report.standards),
-        ("clauses", "有数值的条款", "Clauses with numbers", &report.clauses),
-        ("requirements", "无数值的条款", "Clauses without numbers", &report.requirements),
-        ("threats", "白皮书威胁与测评框架", "White-paper threats and framework", &report.threats),
-        ("tools", "白皮书测评工具", "White-paper testing tools", &report.tools),
-        ("commands", "测试它的 anquan 命令", "anquan commands that test it", &report.commands),
+        (
+            "standards",
+            "对应标准（标准体系附件1）",
+            "Standards (standards system annex 1)",
+            &report.standards,
+        ),
+        (
+            "clauses",
+            "有数值的条款",
+            "Clauses with numbers",
+            &report.clauses,
+        ),
+        (
+            "requirements",
+            "无数值的条款",
+            "Clauses without numbers",
+            &report.requirements,
+        ),
+        (
+            "threats",
+            "白皮书威胁与测评框架",
+            "White-paper threats and framework",
+            &report.threats,
+        ),
+        (
+            "tools",
+            "白皮书测评工具",
+            "White-paper testing tools",
+            &report.tools,
+        ),
+        (
+            "commands",
+            "测试它的 anquan 命令",
+            "anquan commands that test it",
+            &report.commands,
+        ),
     ];
     if out.json {
         let mut m = header(catalog, "anquan.catalog.map.v1");
-        m.insert("risk".into(), RecordRef::Risk(catalog.risk(risk).expect("checked above")).to_json());
+        m.insert(
+            "risk".into(),
+            RecordRef::Risk(catalog.risk(risk).expect("checked above")).to_json(),
+        );
         for (key, _, _, list) in &sections {
             m.insert((*key).into(), entries_json(catalog, list));
         }
@@ -288,44 +449,82 @@ fn map(catalog: &Catalog, risk: &str, out: &mut Out) -> anyhow::Result<ExitStatu
         out.line(format!("{} ({})", lang.pick(zh, en), list.len()));
         if list.is_empty() {
             let none = if *key == "commands" {
-                out.t("  （尚无 anquan 命令测试该风险）", "  (no anquan command tests this risk yet)")
+                out.t(
+                    "  （尚无 anquan 命令测试该风险）",
+                    "  (no anquan command tests this risk yet)",
+                )
             } else {
                 out.t("  （无）", "  (none)")
             };
             out.line(none);
         }
         for e in list.iter() {
-            let via = e.via.as_ref().map(|v| format!("  [{} {v}]", out.t("经由", "via"))).unwrap_or_default();
+            let via = e
+                .via
+                .as_ref()
+                .map(|v| format!("  [{} {v}]", out.t("经由", "via")))
+                .unwrap_or_default();
             let extra = match catalog.get(&e.id) {
                 Some(RecordRef::Command(c)) => {
                     let issue = c.issue.map(|i| format!(", issue {i}")).unwrap_or_default();
                     format!("  `{}` ({}{issue})", c.command, c.status)
                 }
                 Some(RecordRef::Clause(c)) => format!("  [{}]", c.status.label(lang)),
-                Some(RecordRef::Standard(s)) => s.current_number().map(|n| format!("  {n}")).unwrap_or_default(),
+                Some(RecordRef::Standard(s)) => s
+                    .current_number()
+                    .map(|n| format!("  {n}"))
+                    .unwrap_or_default(),
                 _ => String::new(),
             };
-            out.line(format!("  {}  {}{extra}{via}", e.id, name_of(catalog, &e.id, lang)));
+            out.line(format!(
+                "  {}  {}{extra}{via}",
+                e.id,
+                name_of(catalog, &e.id, lang)
+            ));
         }
     }
     Ok(ExitStatus::Success)
 }
 
-fn untested_risks(catalog: &Catalog, framework: Framework, out: &mut Out) -> anyhow::Result<ExitStatus> {
+fn untested_risks(
+    catalog: &Catalog,
+    framework: Framework,
+    out: &mut Out,
+) -> anyhow::Result<ExitStatus> {
     let lang = out.lang;
-    let all: Vec<_> = catalog.risks(framework).filter(|r| r.level == RiskLevel::Risk).collect();
+    let all: Vec<_> = catalog
+        .risks(framework)
+        .filter(|r| r.level == RiskLevel::Risk)
+        .collect();
     let untested = catalog.untested(framework);
     let planned_only: Vec<_> = all
         .iter()
         .filter(|r| !untested.iter().any(|u| u.id == r.id))
-        .filter(|r| catalog.map_risk(r.id.as_str()).map(|m| !m.tested_now(catalog)).unwrap_or(false))
+        .filter(|r| {
+            catalog
+                .map_risk(r.id.as_str())
+                .map(|m| !m.tested_now(catalog))
+                .unwrap_or(false)
+        })
         .collect();
     if out.json {
         let mut m = header(catalog, "anquan.catalog.untested.v1");
         m.insert("framework".into(), framework.as_str().into());
         m.insert("total".into(), all.len().into());
-        m.insert("untested".into(), untested.iter().map(|r| json!({"id": r.id.as_str(), "name": r.name})).collect());
-        m.insert("planned_only".into(), planned_only.iter().map(|r| json!({"id": r.id.as_str(), "name": r.name})).collect());
+        m.insert(
+            "untested".into(),
+            untested
+                .iter()
+                .map(|r| json!({"id": r.id.as_str(), "name": r.name}))
+                .collect(),
+        );
+        m.insert(
+            "planned_only".into(),
+            planned_only
+                .iter()
+                .map(|r| json!({"id": r.id.as_str(), "name": r.name}))
+                .collect(),
+        );
         out.json_value(&Value::Object(m));
         return Ok(ExitStatus::Success);
     }
@@ -360,10 +559,20 @@ fn status_label(status: &str, lang: Lang) -> &str {
 
 fn standards(catalog: &Catalog, status: Option<&str>, out: &mut Out) -> anyhow::Result<ExitStatus> {
     let lang = out.lang;
-    let list: Vec<_> = catalog.records.standard.iter().filter(|s| status.is_none_or(|st| s.current_status() == st)).collect();
+    let list: Vec<_> = catalog
+        .records
+        .standard
+        .iter()
+        .filter(|s| status.is_none_or(|st| s.current_status() == st))
+        .collect();
     if out.json {
         let mut m = header(catalog, "anquan.catalog.standards.v1");
-        m.insert("standards".into(), list.iter().map(|s| RecordRef::Standard(s).to_json()).collect());
+        m.insert(
+            "standards".into(),
+            list.iter()
+                .map(|s| RecordRef::Standard(s).to_json())
+                .collect(),
+        );
         out.json_value(&Value::Object(m));
         return Ok(ExitStatus::Success);
     }
@@ -379,8 +588,19 @@ fn standards(catalog: &Catalog, status: Option<&str>, out: &mut Out) -> anyhow::
             ]
         })
         .collect();
-    out.heading(out.t("人工智能安全标准（标准体系 V1.0 附件2、附件3，及后续来源）", "AI safety standards (standards system V1.0 annexes 2 and 3, and later sources)"));
-    out.line(table(&[out.t("编号", "id"), out.t("标准号", "number"), out.t("状态", "status"), out.t("名称", "name")], &rows));
+    out.heading(out.t(
+        "人工智能安全标准（标准体系 V1.0 附件2、附件3，及后续来源）",
+        "AI safety standards (standards system V1.0 annexes 2 and 3, and later sources)",
+    ));
+    out.line(table(
+        &[
+            out.t("编号", "id"),
+            out.t("标准号", "number"),
+            out.t("状态", "status"),
+            out.t("名称", "name"),
+        ],
+        &rows,
+    ));
     out.blank();
     out.line(match lang {
         Lang::Zh => format!("共 {} 项。状态为标准体系（2025-01）所载；带 * 者已按后续来源更新（见 `anquan catalog show <编号>`）。", rows.len()),
@@ -393,15 +613,39 @@ fn directions(catalog: &Catalog, out: &mut Out) -> anyhow::Result<ExitStatus> {
     let lang = out.lang;
     if out.json {
         let mut m = header(catalog, "anquan.catalog.directions.v1");
-        m.insert("parts".into(), catalog.records.part.iter().map(|p| RecordRef::Part(p).to_json()).collect());
-        m.insert("directions".into(), catalog.records.direction.iter().map(|d| RecordRef::Direction(d).to_json()).collect());
+        m.insert(
+            "parts".into(),
+            catalog
+                .records
+                .part
+                .iter()
+                .map(|p| RecordRef::Part(p).to_json())
+                .collect(),
+        );
+        m.insert(
+            "directions".into(),
+            catalog
+                .records
+                .direction
+                .iter()
+                .map(|d| RecordRef::Direction(d).to_json())
+                .collect(),
+        );
         out.json_value(&Value::Object(m));
         return Ok(ExitStatus::Success);
     }
-    out.heading(out.t("人工智能安全标准体系：五部分与重点方向（附件3）", "AI safety standards system: five parts and key directions (annex 3)"));
+    out.heading(out.t(
+        "人工智能安全标准体系：五部分与重点方向（附件3）",
+        "AI safety standards system: five parts and key directions (annex 3)",
+    ));
     let mut text = String::new();
     for part in &catalog.records.part {
-        let _ = writeln!(text, "{}  {}", part.id.as_str().trim_start_matches("ss."), part.name.get(lang));
+        let _ = writeln!(
+            text,
+            "{}  {}",
+            part.id.as_str().trim_start_matches("ss."),
+            part.name.get(lang)
+        );
         write_directions(catalog, part.id.as_str(), 1, lang, &mut text);
     }
     out.line(text.trim_end());
@@ -409,13 +653,31 @@ fn directions(catalog: &Catalog, out: &mut Out) -> anyhow::Result<ExitStatus> {
 }
 
 fn write_directions(catalog: &Catalog, parent: &str, depth: usize, lang: Lang, text: &mut String) {
-    for d in catalog.records.direction.iter().filter(|d| d.parent.as_str() == parent) {
+    for d in catalog
+        .records
+        .direction
+        .iter()
+        .filter(|d| d.parent.as_str() == parent)
+    {
         let indent = "  ".repeat(depth);
-        let _ = writeln!(text, "{indent}{}  {}", d.id.as_str().trim_start_matches("ss."), d.name.get(lang));
+        let _ = writeln!(
+            text,
+            "{indent}{}  {}",
+            d.id.as_str().trim_start_matches("ss."),
+            d.name.get(lang)
+        );
         for s in &d.standards {
             if let Some(RecordRef::Standard(st)) = catalog.get(s.as_str()) {
-                let number = st.current_number().map(|n| format!("{n}, ")).unwrap_or_default();
-                let _ = writeln!(text, "{indent}    · {} ({number}{})", st.name.get(lang), status_label(st.current_status(), lang));
+                let number = st
+                    .current_number()
+                    .map(|n| format!("{n}, "))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    text,
+                    "{indent}    · {} ({number}{})",
+                    st.name.get(lang),
+                    status_label(st.current_status(), lang)
+                );
             }
         }
         write_directions(catalog, d.id.as_str(), depth + 1, lang, text);
@@ -426,31 +688,86 @@ fn clauses(catalog: &Catalog, out: &mut Out) -> anyhow::Result<ExitStatus> {
     let lang = out.lang;
     if out.json {
         let mut m = header(catalog, "anquan.catalog.clauses.v1");
-        m.insert("clauses".into(), catalog.records.clause.iter().map(|c| RecordRef::Clause(c).to_json()).collect());
-        m.insert("requirements".into(), catalog.records.requirement.iter().map(|r| RecordRef::Requirement(r).to_json()).collect());
+        m.insert(
+            "clauses".into(),
+            catalog
+                .records
+                .clause
+                .iter()
+                .map(|c| RecordRef::Clause(c).to_json())
+                .collect(),
+        );
+        m.insert(
+            "requirements".into(),
+            catalog
+                .records
+                .requirement
+                .iter()
+                .map(|r| RecordRef::Requirement(r).to_json())
+                .collect(),
+        );
         out.json_value(&Value::Object(m));
         return Ok(ExitStatus::Success);
     }
-    out.heading(out.t("有数值的条款（GB/T 45654-2025 / TC260-003 等）", "Clauses with numbers (GB/T 45654-2025 / TC260-003 and related)"));
+    out.heading(out.t(
+        "有数值的条款（GB/T 45654-2025 / TC260-003 等）",
+        "Clauses with numbers (GB/T 45654-2025 / TC260-003 and related)",
+    ));
     let rows: Vec<Vec<String>> = catalog
         .records
         .clause
         .iter()
         .map(|c| {
-            let th = c.threshold.iter().map(|t| t.describe(lang)).collect::<Vec<_>>().join("; ");
-            vec![c.id.to_string(), c.name.get(lang).to_owned(), if th.is_empty() { "—".into() } else { th }, c.status.label(lang).to_owned()]
+            let th = c
+                .threshold
+                .iter()
+                .map(|t| t.describe(lang))
+                .collect::<Vec<_>>()
+                .join("; ");
+            vec![
+                c.id.to_string(),
+                c.name.get(lang).to_owned(),
+                if th.is_empty() { "—".into() } else { th },
+                c.status.label(lang).to_owned(),
+            ]
         })
         .collect();
-    out.line(table(&[out.t("条款", "clause"), out.t("名称", "name"), out.t("阈值", "thresholds"), out.t("核实", "status")], &rows));
+    out.line(table(
+        &[
+            out.t("条款", "clause"),
+            out.t("名称", "name"),
+            out.t("阈值", "thresholds"),
+            out.t("核实", "status"),
+        ],
+        &rows,
+    ));
     out.blank();
-    out.heading(out.t("无数值但评估须回答的条款", "Clauses without numbers that an assessment must answer"));
+    out.heading(out.t(
+        "无数值但评估须回答的条款",
+        "Clauses without numbers that an assessment must answer",
+    ));
     let rows: Vec<Vec<String>> = catalog
         .records
         .requirement
         .iter()
-        .map(|r| vec![r.id.to_string(), r.name.get(lang).to_owned(), verification_label(&r.verification, lang).to_owned(), r.status.label(lang).to_owned()])
+        .map(|r| {
+            vec![
+                r.id.to_string(),
+                r.name.get(lang).to_owned(),
+                verification_label(&r.verification, lang).to_owned(),
+                r.status.label(lang).to_owned(),
+            ]
+        })
         .collect();
-    out.line(table(&[out.t("条款", "clause"), out.t("名称", "name"), out.t("核验方式", "checked by"), out.t("核实", "status")], &rows));
+    out.line(table(
+        &[
+            out.t("条款", "clause"),
+            out.t("名称", "name"),
+            out.t("核验方式", "checked by"),
+            out.t("核实", "status"),
+        ],
+        &rows,
+    ));
     out.blank();
     out.line(out.t(
         "核实状态：已核实 = 已对照官方文本；二手来源 = 多个独立二手来源一致，尚未对照官方文本；未核实 = 仅供参考。",
@@ -471,13 +788,35 @@ fn verification_label<'a>(v: &'a str, lang: Lang) -> &'a str {
     }
 }
 
-fn search(catalog: &Catalog, text: &str, kind: Option<&str>, limit: usize, out: &mut Out) -> anyhow::Result<ExitStatus> {
+fn search(
+    catalog: &Catalog,
+    text: &str,
+    kind: Option<&str>,
+    limit: usize,
+    out: &mut Out,
+) -> anyhow::Result<ExitStatus> {
     let lang = out.lang;
     let kind = match kind {
         None => None,
-        Some(k) => Some(Kind::ALL.iter().copied().find(|x| x.as_str() == k).ok_or_else(|| {
-            with_hint(format!("unknown record kind `{k}`"), format!("kinds are: {}", Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")))
-        })?),
+        Some(k) => Some(
+            Kind::ALL
+                .iter()
+                .copied()
+                .find(|x| x.as_str() == k)
+                .ok_or_else(|| {
+                    with_hint(
+                        format!("unknown record kind `{k}`"),
+                        format!(
+                            "kinds are: {}",
+                            Kind::ALL
+                                .iter()
+                                .map(|k| k.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })?,
+        ),
     };
     let hits = catalog.search(text, kind);
     let total = hits.len();
@@ -500,8 +839,26 @@ fn search(catalog: &Catalog, text: &str, kind: Option<&str>, limit: usize, out: 
         });
         return Ok(ExitStatus::Success);
     }
-    let rows: Vec<Vec<String>> = shown.iter().map(|h| vec![h.id.clone(), h.kind.to_owned(), name_of(catalog, &h.id, lang), h.field.to_owned()]).collect();
-    out.line(table(&[out.t("编号", "id"), out.t("类型", "kind"), out.t("名称", "name"), out.t("匹配字段", "matched")], &rows));
+    let rows: Vec<Vec<String>> = shown
+        .iter()
+        .map(|h| {
+            vec![
+                h.id.clone(),
+                h.kind.to_owned(),
+                name_of(catalog, &h.id, lang),
+                h.field.to_owned(),
+            ]
+        })
+        .collect();
+    out.line(table(
+        &[
+            out.t("编号", "id"),
+            out.t("类型", "kind"),
+            out.t("名称", "name"),
+            out.t("匹配字段", "matched"),
+        ],
+        &rows,
+    ));
     if total > shown.len() {
         out.blank();
         out.line(match lang {
@@ -513,28 +870,55 @@ fn search(catalog: &Catalog, text: &str, kind: Option<&str>, limit: usize, out: 
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
 }
 
-fn export(catalog: &Catalog, format: ExportFormat, output: Option<&std::path::Path>, out: &mut Out) -> anyhow::Result<ExitStatus> {
+fn export(
+    catalog: &Catalog,
+    format: ExportFormat,
+    output: Option<&std::path::Path>,
+    out: &mut Out,
+) -> anyhow::Result<ExitStatus> {
     let text = match format {
         ExportFormat::Json => {
             let mut m = header(catalog, "anquan.catalog.v1");
             m.insert("updated".into(), catalog.updated.clone().into());
-            m.insert("records".into(), catalog.iter().map(|(r, _)| r.to_json()).collect());
+            m.insert(
+                "records".into(),
+                catalog.iter().map(|(r, _)| r.to_json()).collect(),
+            );
             if let Some(rubric) = &catalog.rubric {
                 m.insert("rubric".into(), serde_json::to_value(rubric)?);
             }
             serde_json::to_string_pretty(&Value::Object(m))? + "\n"
         }
         ExportFormat::Csv => {
-            let mut s = String::from("kind,id,name_zh,name_en,description_zh,description_en,source\n");
+            let mut s =
+                String::from("kind,id,name_zh,name_en,description_zh,description_en,source\n");
             for (r, _) in catalog.iter() {
                 let name: &Text = r.name();
                 let desc: &Text = r.description();
                 let source = r.source().map(|s| s.display()).unwrap_or_default();
-                let fields = [r.kind().as_str(), r.id().as_str(), &name.zh, &name.en, &desc.zh, &desc.en, &source];
-                s.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+                let fields = [
+                    r.kind().as_str(),
+                    r.id().as_str(),
+                    &name.zh,
+                    &name.en,
+                    &desc.zh,
+                    &desc.en,
+                    &source,
+                ];
+                s.push_str(
+                    &fields
+                        .iter()
+                        .map(|f| csv_field(f))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
                 s.push('\n');
             }
             s
@@ -542,9 +926,14 @@ fn export(catalog: &Catalog, format: ExportFormat, output: Option<&std::path::Pa
     };
     match output {
         Some(path) => {
-            std::fs::write(path, text).with_context(|| format!("failed to write `{}`", path.display()))?;
+            std::fs::write(path, text)
+                .with_context(|| format!("failed to write `{}`", path.display()))?;
             if !out.json {
-                out.line(format!("wrote {} records to `{}`", catalog.iter().count(), path.display()));
+                out.line(format!(
+                    "wrote {} records to `{}`",
+                    catalog.iter().count(),
+                    path.display()
+                ));
             }
         }
         None => out.line(text.trim_end()),
@@ -594,5 +983,9 @@ fn validate(cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
             out.line(format!("  - {p}"));
         }
     }
-    Ok(if problems.is_empty() { ExitStatus::Success } else { ExitStatus::Failure })
+    Ok(if problems.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
 }

@@ -40,7 +40,10 @@ pub(crate) fn run(args: &GradeArgs, cli: &Cli, out: &mut Out) -> anyhow::Result<
 
 fn questions(catalog: &Catalog, out: &mut Out) -> anyhow::Result<ExitStatus> {
     let lang = out.lang;
-    let rubric = catalog.rubric.as_ref().context("the catalog has no grading rubric")?;
+    let rubric = catalog
+        .rubric
+        .as_ref()
+        .context("the catalog has no grading rubric")?;
     if out.json {
         out.json_value(&serde_json::json!({
             "schema": "anquan.grade.questions.v1",
@@ -56,7 +59,11 @@ fn questions(catalog: &Catalog, out: &mut Out) -> anyhow::Result<ExitStatus> {
         for o in &q.option {
             let score = o.score.map(|s| format!("  score {s}")).unwrap_or_default();
             let floor = o.floor.map(|f| format!("  floor {f}")).unwrap_or_default();
-            out.line(format!("    {} = {}{score}{floor}", o.value, o.label.get(lang)));
+            out.line(format!(
+                "    {} = {}{score}{floor}",
+                o.value,
+                o.label.get(lang)
+            ));
         }
     }
     Ok(ExitStatus::Success)
@@ -64,13 +71,21 @@ fn questions(catalog: &Catalog, out: &mut Out) -> anyhow::Result<ExitStatus> {
 
 /// Ask every question on the terminal with arrow-key selection.
 fn ask(catalog: &Catalog, lang: Lang) -> anyhow::Result<Answers> {
-    let rubric = catalog.rubric.as_ref().context("the catalog has no grading rubric")?;
+    let rubric = catalog
+        .rubric
+        .as_ref()
+        .context("the catalog has no grading rubric")?;
     let theme = dialoguer::theme::SimpleTheme;
     let mut answers = Answers::default();
     let total = rubric.question.len();
     for (i, q) in rubric.question.iter().enumerate() {
         let labels: Vec<&str> = q.option.iter().map(|o| o.label.get(lang)).collect();
-        let prompt = format!("[{}/{total}] {}\n  {}", i + 1, q.name.get(lang), q.description.get(lang));
+        let prompt = format!(
+            "[{}/{total}] {}\n  {}",
+            i + 1,
+            q.name.get(lang),
+            q.description.get(lang)
+        );
         let choice = dialoguer::Select::with_theme(&theme)
             .with_prompt(prompt)
             .items(&labels)
@@ -80,7 +95,9 @@ fn ask(catalog: &Catalog, lang: Lang) -> anyhow::Result<Answers> {
         let Some(choice) = choice else {
             anyhow::bail!("grading cancelled");
         };
-        answers.answers.insert(q.key.clone(), q.option[choice].value.clone());
+        answers
+            .answers
+            .insert(q.key.clone(), q.option[choice].value.clone());
     }
     Ok(answers)
 }
@@ -93,32 +110,81 @@ pub(crate) fn render(g: &Grade, catalog: &Catalog, out: &mut Out) {
         (None, _) => out.t("风险分级", "Risk grade").to_owned(),
     };
     out.heading(title);
-    out.line(format!("{}: {} / 5  {}", out.t("级别", "level"), g.level, g.level_name.get(lang)));
-    out.line(format!("{}: {}", out.t("评审通道", "review lane"), g.lane.get(lang)));
+    out.line(format!(
+        "{}: {} / 5  {}",
+        out.t("级别", "level"),
+        g.level,
+        g.level_name.get(lang)
+    ));
+    out.line(format!(
+        "{}: {}",
+        out.t("评审通道", "review lane"),
+        g.lane.get(lang)
+    ));
     out.line(format!("  {}", g.lane_description.get(lang)));
-    out.line(format!("{}: {}", out.t("说明", "meaning"), g.level_description.get(lang)));
+    out.line(format!(
+        "{}: {}",
+        out.t("说明", "meaning"),
+        g.level_description.get(lang)
+    ));
     out.blank();
-    out.line(out.t("要素得分（框架2.0 附件1）：", "Factor scores (Framework 2.0 annex 1):"));
+    out.line(out.t(
+        "要素得分（框架2.0 附件1）：",
+        "Factor scores (Framework 2.0 annex 1):",
+    ));
     let rows: Vec<Vec<String>> = g
         .factors
         .iter()
-        .map(|f| vec![f.factor.clone(), format!("{}/5", f.score), format!("{:.2}", f.weight), f.set_by.join(", ")])
+        .map(|f| {
+            vec![
+                f.factor.clone(),
+                format!("{}/5", f.score),
+                format!("{:.2}", f.weight),
+                f.set_by.join(", "),
+            ]
+        })
         .collect();
-    out.line(table(&[out.t("要素", "factor"), out.t("得分", "score"), out.t("权重", "weight"), out.t("由以下回答决定", "set by")], &rows));
+    out.line(table(
+        &[
+            out.t("要素", "factor"),
+            out.t("得分", "score"),
+            out.t("权重", "weight"),
+            out.t("由以下回答决定", "set by"),
+        ],
+        &rows,
+    ));
     out.line(match lang {
-        Lang::Zh => format!("加权得分 {:.3} → 计算级别 {}", g.weighted_score, g.computed_level),
-        Lang::En => format!("weighted score {:.3} → computed level {}", g.weighted_score, g.computed_level),
+        Lang::Zh => format!(
+            "加权得分 {:.3} → 计算级别 {}",
+            g.weighted_score, g.computed_level
+        ),
+        Lang::En => format!(
+            "weighted score {:.3} → computed level {}",
+            g.weighted_score, g.computed_level
+        ),
     });
     for f in &g.floors {
         out.line(match lang {
-            Lang::Zh => format!("回答 {} 把级别提高到至少 {}：{}", f.answer, f.floor, f.reason.zh),
-            Lang::En => format!("answer {} raises the level to at least {}: {}", f.answer, f.floor, f.reason.en),
+            Lang::Zh => format!(
+                "回答 {} 把级别提高到至少 {}：{}",
+                f.answer, f.floor, f.reason.zh
+            ),
+            Lang::En => format!(
+                "answer {} raises the level to at least {}: {}",
+                f.answer, f.floor, f.reason.en
+            ),
         });
     }
     out.blank();
     out.line(out.t("决定结果的回答：", "Answers that drove the result:"));
     for d in &g.drivers {
-        out.line(format!("  {}={}  {} → {}", d.key, d.value, d.answer.get(lang), d.why.get(lang)));
+        out.line(format!(
+            "  {}={}  {} → {}",
+            d.key,
+            d.value,
+            d.answer.get(lang),
+            d.why.get(lang)
+        ));
     }
     out.blank();
     out.line(match lang {
@@ -138,12 +204,31 @@ pub(crate) fn render(g: &Grade, catalog: &Catalog, out: &mut Out) {
             .clauses
             .iter()
             .map(|c| {
-                let th = c.thresholds.iter().map(|t| t.get(lang).to_owned()).collect::<Vec<_>>().join("; ");
-                vec![c.id.clone(), if th.is_empty() { "—".into() } else { th }, c.status.label(lang).to_owned()]
+                let th = c
+                    .thresholds
+                    .iter()
+                    .map(|t| t.get(lang).to_owned())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                vec![
+                    c.id.clone(),
+                    if th.is_empty() { "—".into() } else { th },
+                    c.status.label(lang).to_owned(),
+                ]
             })
             .collect();
-        out.line(table(&[out.t("条款", "clause"), out.t("阈值", "thresholds"), out.t("核实", "status")], &rows));
-        out.line(out.t("（`anquan catalog clauses` 列出全部条款及说明）", "(`anquan catalog clauses` lists every clause with its description)"));
+        out.line(table(
+            &[
+                out.t("条款", "clause"),
+                out.t("阈值", "thresholds"),
+                out.t("核实", "status"),
+            ],
+            &rows,
+        ));
+        out.line(out.t(
+            "（`anquan catalog clauses` 列出全部条款及说明）",
+            "(`anquan catalog clauses` lists every clause with its description)",
+        ));
     } else {
         out.line(out.t(
             "不是面向公众的生成式人工智能服务：GB/T 45654-2025 的评估条款不适用。",
@@ -151,6 +236,16 @@ pub(crate) fn render(g: &Grade, catalog: &Catalog, out: &mut Out) {
         ));
     }
     out.blank();
-    out.line(format!("{}: {} ({}: {})", out.t("评分表", "rubric"), g.rubric, out.t("目录版本", "catalog"), catalog.version));
-    out.line(format!("{}: {}", out.t("注意", "notice"), g.notice.get(lang)));
+    out.line(format!(
+        "{}: {} ({}: {})",
+        out.t("评分表", "rubric"),
+        g.rubric,
+        out.t("目录版本", "catalog"),
+        catalog.version
+    ));
+    out.line(format!(
+        "{}: {}",
+        out.t("注意", "notice"),
+        g.notice.get(lang)
+    ));
 }

@@ -12,21 +12,48 @@ use crate::output::{Out, table};
 
 /// The example intake profiles, embedded so the tour runs anywhere.
 pub(crate) const PROFILES: &[(&str, &str)] = &[
-    ("internal-writing-assistant.toml", include_str!("../../../../examples/intake/internal-writing-assistant.toml")),
-    ("public-chatbot.toml", include_str!("../../../../examples/intake/public-chatbot.toml")),
-    ("medical-information-assistant.toml", include_str!("../../../../examples/intake/medical-information-assistant.toml")),
-    ("financial-risk-control.toml", include_str!("../../../../examples/intake/financial-risk-control.toml")),
-    ("autonomous-agent.toml", include_str!("../../../../examples/intake/autonomous-agent.toml")),
-    ("driving-assistance-perception.toml", include_str!("../../../../examples/intake/driving-assistance-perception.toml")),
+    (
+        "internal-writing-assistant.toml",
+        include_str!("../../../../examples/intake/internal-writing-assistant.toml"),
+    ),
+    (
+        "public-chatbot.toml",
+        include_str!("../../../../examples/intake/public-chatbot.toml"),
+    ),
+    (
+        "medical-information-assistant.toml",
+        include_str!("../../../../examples/intake/medical-information-assistant.toml"),
+    ),
+    (
+        "financial-risk-control.toml",
+        include_str!("../../../../examples/intake/financial-risk-control.toml"),
+    ),
+    (
+        "autonomous-agent.toml",
+        include_str!("../../../../examples/intake/autonomous-agent.toml"),
+    ),
+    (
+        "driving-assistance-perception.toml",
+        include_str!("../../../../examples/intake/driving-assistance-perception.toml"),
+    ),
 ];
 
 pub(crate) fn run(cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
     let lang = out.lang;
     let catalog = load_catalog(cli)?;
-    let count = |f: Framework| catalog.risks(f).filter(|r| r.level == RiskLevel::Risk).count();
+    let count = |f: Framework| {
+        catalog
+            .risks(f)
+            .filter(|r| r.level == RiskLevel::Risk)
+            .count()
+    };
     let mut grades = Vec::new();
     for (file, text) in PROFILES {
-        let answers = Answers::parse(text, AnswersFormat::Toml, &format!("examples/intake/{file}"))?;
+        let answers = Answers::parse(
+            text,
+            AnswersFormat::Toml,
+            &format!("examples/intake/{file}"),
+        )?;
         grades.push((*file, grade(&catalog, &answers, file)?));
     }
     if out.json {
@@ -42,28 +69,92 @@ pub(crate) fn run(cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
         }));
         return Ok(ExitStatus::Success);
     }
-    out.heading(out.t("anquan 导览：标准目录与风险分级", "anquan tour: the standards catalog and risk grading"));
+    out.heading(out.t(
+        "anquan 导览：标准目录与风险分级",
+        "anquan tour: the standards catalog and risk grading",
+    ));
     out.line(match lang {
-        Lang::Zh => format!("目录版本 {}，共 {} 条记录，全部为中英双语并注明来源。", catalog.version, catalog.iter().count()),
-        Lang::En => format!("Catalog version {}: {} records, every one bilingual and citing its source.", catalog.version, catalog.iter().count()),
+        Lang::Zh => format!(
+            "目录版本 {}，共 {} 条记录，全部为中英双语并注明来源。",
+            catalog.version,
+            catalog.iter().count()
+        ),
+        Lang::En => format!(
+            "Catalog version {}: {} records, every one bilingual and citing its source.",
+            catalog.version,
+            catalog.iter().count()
+        ),
     });
     let rows = vec![
-        vec![out.t("框架2.0 风险", "Framework 2.0 risks").to_owned(), count(Framework::Fw2).to_string(), "anquan catalog risks --framework 2.0 --tree".into()],
-        vec![out.t("框架1.0 风险", "Framework 1.0 risks").to_owned(), count(Framework::Fw1).to_string(), "anquan catalog risks --framework 1.0".into()],
-        vec![out.t("GB/T 45654 附录A 风险", "GB/T 45654 annex-A risks").to_owned(), count(Framework::Gbt45654).to_string(), "anquan catalog risks --framework gbt45654 --tree".into()],
-        vec![out.t("技术与治理措施", "Technical and governance measures").to_owned(), catalog.records.measure.len().to_string(), "anquan catalog map <risk>".into()],
-        vec![out.t("安全指引", "Guidelines").to_owned(), catalog.records.guideline.len().to_string(), "anquan catalog search <text>".into()],
-        vec![out.t("标准", "Standards").to_owned(), catalog.records.standard.len().to_string(), "anquan catalog standards".into()],
-        vec![out.t("重点方向", "Key directions").to_owned(), catalog.records.direction.len().to_string(), "anquan catalog directions".into()],
-        vec![out.t("有数值的条款", "Clauses with numbers").to_owned(), catalog.records.clause.len().to_string(), "anquan catalog clauses".into()],
-        vec![out.t("无数值的条款", "Clauses without numbers").to_owned(), catalog.records.requirement.len().to_string(), "anquan catalog clauses".into()],
-        vec![out.t("GB 45438 标识规则与字段", "GB 45438 label rules and fields").to_owned(), (catalog.records.label_rule.len() + catalog.records.label_field.len()).to_string(), "anquan catalog search AIGC".into()],
+        vec![
+            out.t("框架2.0 风险", "Framework 2.0 risks").to_owned(),
+            count(Framework::Fw2).to_string(),
+            "anquan catalog risks --framework 2.0 --tree".into(),
+        ],
+        vec![
+            out.t("框架1.0 风险", "Framework 1.0 risks").to_owned(),
+            count(Framework::Fw1).to_string(),
+            "anquan catalog risks --framework 1.0".into(),
+        ],
+        vec![
+            out.t("GB/T 45654 附录A 风险", "GB/T 45654 annex-A risks")
+                .to_owned(),
+            count(Framework::Gbt45654).to_string(),
+            "anquan catalog risks --framework gbt45654 --tree".into(),
+        ],
+        vec![
+            out.t("技术与治理措施", "Technical and governance measures")
+                .to_owned(),
+            catalog.records.measure.len().to_string(),
+            "anquan catalog map <risk>".into(),
+        ],
+        vec![
+            out.t("安全指引", "Guidelines").to_owned(),
+            catalog.records.guideline.len().to_string(),
+            "anquan catalog search <text>".into(),
+        ],
+        vec![
+            out.t("标准", "Standards").to_owned(),
+            catalog.records.standard.len().to_string(),
+            "anquan catalog standards".into(),
+        ],
+        vec![
+            out.t("重点方向", "Key directions").to_owned(),
+            catalog.records.direction.len().to_string(),
+            "anquan catalog directions".into(),
+        ],
+        vec![
+            out.t("有数值的条款", "Clauses with numbers").to_owned(),
+            catalog.records.clause.len().to_string(),
+            "anquan catalog clauses".into(),
+        ],
+        vec![
+            out.t("无数值的条款", "Clauses without numbers").to_owned(),
+            catalog.records.requirement.len().to_string(),
+            "anquan catalog clauses".into(),
+        ],
+        vec![
+            out.t("GB 45438 标识规则与字段", "GB 45438 label rules and fields")
+                .to_owned(),
+            (catalog.records.label_rule.len() + catalog.records.label_field.len()).to_string(),
+            "anquan catalog search AIGC".into(),
+        ],
     ];
     out.blank();
-    out.line(table(&[out.t("内容", "contents"), out.t("数量", "count"), out.t("查看", "see")], &rows));
+    out.line(table(
+        &[
+            out.t("内容", "contents"),
+            out.t("数量", "count"),
+            out.t("查看", "see"),
+        ],
+        &rows,
+    ));
 
     out.blank();
-    out.heading(out.t("GB/T 45654 关键条款（阈值来自目录数据，附核实状态）", "Key GB/T 45654 clauses (thresholds from catalog data, with verification status)"));
+    out.heading(out.t(
+        "GB/T 45654 关键条款（阈值来自目录数据，附核实状态）",
+        "Key GB/T 45654 clauses (thresholds from catalog data, with verification status)",
+    ));
     let key = [
         "gbt45654.keywords.size",
         "gbt45654.keywords.coverage",
@@ -79,16 +170,36 @@ pub(crate) fn run(cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
     let rows: Vec<Vec<String>> = key
         .iter()
         .filter_map(|id| catalog.clause(id))
-        .map(|c| vec![c.id.to_string(), c.threshold.iter().map(|t| t.describe(lang)).collect::<Vec<_>>().join("; "), c.status.label(lang).to_owned()])
+        .map(|c| {
+            vec![
+                c.id.to_string(),
+                c.threshold
+                    .iter()
+                    .map(|t| t.describe(lang))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                c.status.label(lang).to_owned(),
+            ]
+        })
         .collect();
-    out.line(table(&[out.t("条款", "clause"), out.t("阈值", "thresholds"), out.t("核实", "status")], &rows));
+    out.line(table(
+        &[
+            out.t("条款", "clause"),
+            out.t("阈值", "thresholds"),
+            out.t("核实", "status"),
+        ],
+        &rows,
+    ));
     out.line(out.t(
         "“二手来源”= 多个独立二手来源一致，尚未对照官方文本核实；anquan 在使用这些条款时都会注明。",
         "\"secondary\" = several independent secondary sources agree, not yet checked against the official text; anquan says so wherever the clause is used.",
     ));
 
     out.blank();
-    out.heading(out.t("六个示例应用的风险分级（examples/intake/）", "Grading six example applications (examples/intake/)"));
+    out.heading(out.t(
+        "六个示例应用的风险分级（examples/intake/）",
+        "Grading six example applications (examples/intake/)",
+    ));
     let rows: Vec<Vec<String>> = grades
         .iter()
         .map(|(file, g)| {
@@ -96,12 +207,26 @@ pub(crate) fn run(cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
                 g.profile.clone().unwrap_or_else(|| (*file).to_owned()),
                 format!("{} {}", g.level, g.level_name.get(lang)),
                 g.lane.get(lang).to_owned(),
-                if g.gbt45654_applies { out.t("适用", "applies") } else { "—" }.to_owned(),
+                if g.gbt45654_applies {
+                    out.t("适用", "applies")
+                } else {
+                    "—"
+                }
+                .to_owned(),
                 g.controls.len().to_string(),
             ]
         })
         .collect();
-    out.line(table(&[out.t("应用", "application"), out.t("级别", "level"), out.t("评审通道", "lane"), "GB/T 45654", out.t("控制项", "controls")], &rows));
+    out.line(table(
+        &[
+            out.t("应用", "application"),
+            out.t("级别", "level"),
+            out.t("评审通道", "lane"),
+            "GB/T 45654",
+            out.t("控制项", "controls"),
+        ],
+        &rows,
+    ));
     out.blank();
     out.line(out.t(
         "国家尚未发布分级计算方法；以上结果来自 anquan 自定、可覆盖的评分表（grading/rubric.toml）。",
