@@ -149,7 +149,7 @@ impl Catalog {
             Ok(catalog)
         } else {
             Err(Error::Invalid {
-                origin: catalog.origin.clone(),
+                origin: catalog.origin,
                 problems,
             })
         }

@@ -251,14 +251,13 @@ impl Catalog {
             {
                 consider("aliases", 40);
             }
-            if let RecordRef::Standard(s) = rec {
-                if s.number
+            if let RecordRef::Standard(s) = rec
+                && s.number
                     .iter()
                     .chain(s.update.iter().filter_map(|u| u.number.as_ref()))
                     .any(|n| n.to_lowercase().contains(&needle))
-                {
-                    consider("number", 80);
-                }
+            {
+                consider("number", 80);
             }
             if rec.description().contains_ci(&needle) {
                 consider("description", 10);

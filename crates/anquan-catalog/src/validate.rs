@@ -329,16 +329,14 @@ fn check_kinds(cx: &mut Ctx<'_>) {
                 }
                 for t in &r.maps_to {
                     cx.check_ref(file, id, "maps_to", t.as_str(), &[Kind::Risk]);
-                    if let Some(target) = catalog.risk(t.as_str()) {
-                        if target.framework != Framework::Fw2 {
-                            cx.push(
-                                file,
-                                Some(id),
-                                format!(
-                                    "`maps_to` must name Framework 2.0 risks; `{t}` is not one"
-                                ),
-                            );
-                        }
+                    if let Some(target) = catalog.risk(t.as_str())
+                        && target.framework != Framework::Fw2
+                    {
+                        cx.push(
+                            file,
+                            Some(id),
+                            format!("`maps_to` must name Framework 2.0 risks; `{t}` is not one"),
+                        );
                     }
                 }
             }
@@ -452,15 +450,14 @@ fn check_kinds(cx: &mut Ctx<'_>) {
                 for r in &t.risks {
                     cx.check_ref(file, id, "risks", r.as_str(), &[Kind::Risk]);
                 }
-                if let Some(c) = &t.anquan_command {
-                    if !catalog
+                if let Some(c) = &t.anquan_command
+                    && !catalog
                         .records
                         .command
                         .iter()
                         .any(|k| c.starts_with(&k.command))
-                    {
-                        cx.push(file, Some(id), format!("`anquan_command` is `{c}`, which is no command of `anquan/commands.toml`"));
-                    }
+                {
+                    cx.push(file, Some(id), format!("`anquan_command` is `{c}`, which is no command of `anquan/commands.toml`"));
                 }
             }
             RecordRef::Command(c) => {
@@ -469,35 +466,29 @@ fn check_kinds(cx: &mut Ctx<'_>) {
                     cx.check_ref(file, id, "tests", r.as_str(), &[Kind::Risk]);
                 }
             }
-            RecordRef::GradingLevel(l) => {
-                if !(1..=5).contains(&l.rank) {
-                    cx.push(
-                        file,
-                        Some(id),
-                        format!("`rank` is {}; expected 1 to 5", l.rank),
-                    );
-                }
+            RecordRef::GradingLevel(l) if !(1..=5).contains(&l.rank) => {
+                cx.push(
+                    file,
+                    Some(id),
+                    format!("`rank` is {}; expected 1 to 5", l.rank),
+                );
             }
-            RecordRef::LabelField(f) => {
-                if !(1..=7).contains(&f.position) {
-                    cx.push(
-                        file,
-                        Some(id),
-                        format!("`position` is {}; expected 1 to 7", f.position),
-                    );
-                }
+            RecordRef::LabelField(f) if !(1..=7).contains(&f.position) => {
+                cx.push(
+                    file,
+                    Some(id),
+                    format!("`position` is {}; expected 1 to 7", f.position),
+                );
             }
             RecordRef::LabelRule(r) => {
-                if let Some(v) = r.min_text_height_ratio {
-                    if !(0.0..=1.0).contains(&v) {
-                        cx.push(
-                            file,
-                            Some(id),
-                            format!(
-                                "`min_text_height_ratio` is {v}; expected a share between 0 and 1"
-                            ),
-                        );
-                    }
+                if let Some(v) = r.min_text_height_ratio
+                    && !(0.0..=1.0).contains(&v)
+                {
+                    cx.push(
+                        file,
+                        Some(id),
+                        format!("`min_text_height_ratio` is {v}; expected a share between 0 and 1"),
+                    );
                 }
             }
             _ => {}

@@ -150,13 +150,10 @@ fn risks(
         ));
     }
     out.blank();
-    out.line(format!(
-        "{}",
-        match lang {
+    out.line(&(match lang {
             Lang::Zh => format!("共 {lettered} 种风险。`anquan catalog map <编号>` 查看关联的措施、标准、条款和测试命令。"),
             Lang::En => format!("{lettered} risks. `anquan catalog map <id>` shows the measures, standards, clauses and commands linked to one."),
-        }
-    ));
+        }));
     Ok(ExitStatus::Success)
 }
 
@@ -776,7 +773,7 @@ fn clauses(catalog: &Catalog, out: &mut Out) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-fn verification_label<'a>(v: &'a str, lang: Lang) -> &'a str {
+fn verification_label(v: &str, lang: Lang) -> &str {
     match (v, lang) {
         ("automated", Lang::Zh) => "自动（anquan 命令）",
         ("partly_automated", Lang::Zh) => "部分自动",
