@@ -723,18 +723,18 @@ fn clauses(catalog: &Catalog, out: &mut Out) -> anyhow::Result<ExitStatus> {
                 .join("; ");
             vec![
                 c.id.to_string(),
+                c.status.label(lang).to_owned(),
                 c.name.get(lang).to_owned(),
                 if th.is_empty() { "—".into() } else { th },
-                c.status.label(lang).to_owned(),
             ]
         })
         .collect();
     out.line(table(
         &[
             out.t("条款", "clause"),
+            out.t("核实", "status"),
             out.t("名称", "name"),
             out.t("阈值", "thresholds"),
-            out.t("核实", "status"),
         ],
         &rows,
     ));

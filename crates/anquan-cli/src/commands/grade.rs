@@ -212,16 +212,16 @@ pub(crate) fn render(g: &Grade, catalog: &Catalog, out: &mut Out) {
                     .join("; ");
                 vec![
                     c.id.clone(),
-                    if th.is_empty() { "—".into() } else { th },
                     c.status.label(lang).to_owned(),
+                    if th.is_empty() { "—".into() } else { th },
                 ]
             })
             .collect();
         out.line(table(
             &[
                 out.t("条款", "clause"),
-                out.t("阈值", "thresholds"),
                 out.t("核实", "status"),
+                out.t("阈值", "thresholds"),
             ],
             &rows,
         ));

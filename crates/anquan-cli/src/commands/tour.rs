@@ -173,20 +173,20 @@ pub(crate) fn run(cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
         .map(|c| {
             vec![
                 c.id.to_string(),
+                c.status.label(lang).to_owned(),
                 c.threshold
                     .iter()
                     .map(|t| t.describe(lang))
                     .collect::<Vec<_>>()
                     .join("; "),
-                c.status.label(lang).to_owned(),
             ]
         })
         .collect();
     out.line(table(
         &[
             out.t("条款", "clause"),
-            out.t("阈值", "thresholds"),
             out.t("核实", "status"),
+            out.t("阈值", "thresholds"),
         ],
         &rows,
     ));
