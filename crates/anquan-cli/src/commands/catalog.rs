@@ -562,6 +562,30 @@ fn standards(catalog: &Catalog, status: Option<&str>, out: &mut Out) -> anyhow::
         .iter()
         .filter(|s| status.is_none_or(|st| s.current_status() == st))
         .collect();
+    // Published first, then in the order of the standards system's annex 2, then by id.
+    let rank = |s: &str| {
+        [
+            "published",
+            "draft_for_approval",
+            "draft_for_comments",
+            "drafting",
+            "planned",
+        ]
+        .iter()
+        .position(|x| *x == s)
+        .unwrap_or(9)
+    };
+    let mut list = list;
+    list.sort_by(|a, b| {
+        rank(a.current_status())
+            .cmp(&rank(b.current_status()))
+            .then(
+                a.annex2_no
+                    .unwrap_or(u32::MAX)
+                    .cmp(&b.annex2_no.unwrap_or(u32::MAX)),
+            )
+            .then_with(|| natural::cmp(a.id.as_str(), b.id.as_str()))
+    });
     if out.json {
         let mut m = header(catalog, "anquan.catalog.standards.v1");
         m.insert(
