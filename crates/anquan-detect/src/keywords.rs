@@ -1,0 +1,450 @@
+//! Keyword libraries and the compiled multi-pattern matcher.
+//!
+//! Library format (TSV, UTF-8): `#` header lines carrying `name:`, `version:` and `updated:`
+//! (YYYY-MM-DD), then a column line `keyword<TAB>risk_ids<TAB>severity<TAB>source`, then one
+//! keyword per line; `risk_ids` is a comma-separated list of annex-A ids. Extra columns `mode`
+//! (`exact` or `normalized`, default `normalized`) may follow. JSONL (`{"keyword", "risk_ids",
+//! "severity", "source", "mode"}` per line, header fields in a first `{"library": {...}}` line)
+//! is read too. Bad lines are problems naming the line; the rest still loads.
+
+use std::collections::HashMap;
+
+use anquan_core::{RiskId, Span};
+use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
+use serde::{Deserialize, Serialize};
+
+use crate::normalize::{Normalized, Normalizer};
+
+/// How bad a keyword's presence is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Weak signal.
+    Low,
+    /// Usual.
+    Medium,
+    /// Strong signal.
+    High,
+}
+
+impl Severity {
+    fn parse(s: &str) -> Option<Severity> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "low" => Some(Severity::Low),
+            "" | "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            _ => None,
+        }
+    }
+}
+
+/// How a keyword is matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchMode {
+    /// Against the normalized text (evasions undone). The default.
+    Normalized,
+    /// Against the original text as written.
+    Exact,
+}
+
+/// One keyword of a library.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Keyword {
+    /// The term as written in the library.
+    pub term: String,
+    /// Annex-A risks it signals.
+    pub risk_ids: Vec<RiskId>,
+    /// Severity.
+    pub severity: Severity,
+    /// Match mode.
+    pub mode: MatchMode,
+    /// Where the term comes from.
+    pub source: String,
+    /// Line in the library file.
+    pub line: usize,
+}
+
+/// A problem in a library file, naming the line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LibraryProblem {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A keyword library.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Library {
+    /// Library name.
+    pub name: String,
+    /// Library version.
+    pub version: String,
+    /// Last update date (YYYY-MM-DD), when the header gives one.
+    pub updated: Option<String>,
+    /// The keywords.
+    pub keywords: Vec<Keyword>,
+}
+
+fn header_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let rest = line.trim_start_matches('#').trim();
+    let (k, v) = rest.split_once(':')?;
+    (k.trim().eq_ignore_ascii_case(key)).then(|| v.trim())
+}
+
+fn parse_risks(field: &str) -> Result<Vec<RiskId>, String> {
+    let ids: Vec<&str> = field
+        .split([',', ';', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if ids.is_empty() {
+        return Err("no risk id".into());
+    }
+    ids.into_iter()
+        .map(|s| RiskId::new(s).map_err(|e| e.to_string()))
+        .collect()
+}
+
+impl Library {
+    /// Parse a TSV library. Never fails: bad lines become problems.
+    pub fn parse_tsv(text: &str) -> (Library, Vec<LibraryProblem>) {
+        let mut lib = Library::default();
+        let mut problems = Vec::new();
+        let mut columns: Option<Vec<String>> = None;
+        for (i, raw) in text.lines().enumerate() {
+            let line_no = i + 1;
+            let line = raw
+                .strip_prefix('\u{feff}')
+                .unwrap_or(raw)
+                .trim_end_matches('\r');
+            if line.trim().is_empty() {
+                continue;
+            }
+            if line.starts_with('#') {
+                if let Some(v) = header_value(line, "name") {
+                    lib.name = v.to_owned();
+                } else if let Some(v) = header_value(line, "version") {
+                    lib.version = v.to_owned();
+                } else if let Some(v) = header_value(line, "updated") {
+                    lib.updated = Some(v.to_owned());
+                }
+                continue;
+            }
+            let fields: Vec<&str> = line.split('\t').collect();
+            let Some(cols) = &columns else {
+                let cols: Vec<String> = fields
+                    .iter()
+                    .map(|f| f.trim().to_ascii_lowercase())
+                    .collect();
+                if cols.first().map(String::as_str) != Some("keyword")
+                    || !cols.iter().any(|c| c == "risk_ids")
+                {
+                    problems.push(LibraryProblem {
+                        line: line_no,
+                        message: "expected the column line `keyword<TAB>risk_ids<TAB>severity<TAB>source` before the first keyword".into(),
+                    });
+                    return (lib, problems);
+                }
+                columns = Some(cols);
+                continue;
+            };
+            let get = |name: &str| {
+                cols.iter()
+                    .position(|c| c == name)
+                    .and_then(|i| fields.get(i))
+                    .map(|s| s.trim())
+            };
+            let term = fields[0].trim();
+            if term.is_empty() {
+                problems.push(LibraryProblem {
+                    line: line_no,
+                    message: "empty keyword".into(),
+                });
+                continue;
+            }
+            if fields.len() > cols.len() {
+                problems.push(LibraryProblem {
+                    line: line_no,
+                    message: format!(
+                        "{} fields, the header has {} columns",
+                        fields.len(),
+                        cols.len()
+                    ),
+                });
+                continue;
+            }
+            let risk_ids = match parse_risks(get("risk_ids").unwrap_or("")) {
+                Ok(r) => r,
+                Err(e) => {
+                    problems.push(LibraryProblem {
+                        line: line_no,
+                        message: format!("keyword `{term}`: {e}"),
+                    });
+                    continue;
+                }
+            };
+            let Some(severity) = Severity::parse(get("severity").unwrap_or("")) else {
+                problems.push(LibraryProblem {
+                    line: line_no,
+                    message: format!(
+                        "keyword `{term}`: severity `{}`; expected low, medium or high",
+                        get("severity").unwrap_or("")
+                    ),
+                });
+                continue;
+            };
+            let mode = match get("mode").unwrap_or("normalized") {
+                "" | "normalized" => MatchMode::Normalized,
+                "exact" => MatchMode::Exact,
+                other => {
+                    problems.push(LibraryProblem {
+                        line: line_no,
+                        message: format!(
+                            "keyword `{term}`: mode `{other}`; expected normalized or exact"
+                        ),
+                    });
+                    continue;
+                }
+            };
+            lib.keywords.push(Keyword {
+                term: term.to_owned(),
+                risk_ids,
+                severity,
+                mode,
+                source: get("source").unwrap_or("").to_owned(),
+                line: line_no,
+            });
+        }
+        if columns.is_none() {
+            problems.push(LibraryProblem {
+                line: 0,
+                message: "no column line and no keywords".into(),
+            });
+        }
+        (lib, problems)
+    }
+}
+
+/// A keyword found in a text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeywordMatch {
+    /// Span in the original text.
+    pub span: Span,
+    /// The original text of the span.
+    pub matched: String,
+    /// The normalized form that matched.
+    pub normalized: String,
+    /// Indexes of the library keywords that share this normalized form.
+    pub keywords: Vec<usize>,
+}
+
+/// A library compiled for matching.
+pub struct KeywordMatcher {
+    library: Library,
+    normalized: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
+    exact: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
+    allow: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
+    /// pattern index → keyword indexes.
+    groups: Vec<Vec<usize>>,
+    patterns: Vec<String>,
+}
+
+impl std::fmt::Debug for KeywordMatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeywordMatcher")
+            .field("library", &self.library.name)
+            .field("keywords", &self.library.keywords.len())
+            .field("patterns", &self.patterns.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn build(patterns: &[String]) -> Option<CharwiseDoubleArrayAhoCorasick<u32>> {
+    if patterns.is_empty() {
+        return None;
+    }
+    // Standard match kind: the allow list is searched with overlapping iteration.
+    CharwiseDoubleArrayAhoCorasickBuilder::new()
+        .match_kind(MatchKind::Standard)
+        .build(patterns)
+        .ok()
+}
+
+fn is_word_char(c: Option<char>) -> bool {
+    c.is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+impl KeywordMatcher {
+    /// Compile a library: keywords are normalized with `normalizer`, those that normalize to the
+    /// same form share one pattern. `allow` phrases suppress matches inside them.
+    pub fn new(library: Library, allow: &[String], normalizer: &Normalizer) -> KeywordMatcher {
+        let mut index: HashMap<(bool, String), usize> = HashMap::new();
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let mut patterns: Vec<String> = Vec::new();
+        let mut exact_flags: Vec<bool> = Vec::new();
+        for (i, k) in library.keywords.iter().enumerate() {
+            let exact = k.mode == MatchMode::Exact;
+            let form = if exact {
+                k.term.clone()
+            } else {
+                normalizer.normalize_str(&k.term)
+            };
+            if form.is_empty() {
+                continue;
+            }
+            let slot = *index.entry((exact, form.clone())).or_insert_with(|| {
+                patterns.push(form);
+                groups.push(Vec::new());
+                exact_flags.push(exact);
+                patterns.len() - 1
+            });
+            groups[slot].push(i);
+        }
+        // Two automata (normalized and exact), values are pattern indexes.
+        let norm_pats: Vec<(String, u32)> = patterns
+            .iter()
+            .zip(&exact_flags)
+            .enumerate()
+            .filter(|(_, (_, e))| !**e)
+            .map(|(i, (p, _))| (p.clone(), i as u32))
+            .collect();
+        let exact_pats: Vec<(String, u32)> = patterns
+            .iter()
+            .zip(&exact_flags)
+            .enumerate()
+            .filter(|(_, (_, e))| **e)
+            .map(|(i, (p, _))| (p.clone(), i as u32))
+            .collect();
+        let with_values = |pv: &[(String, u32)]| -> Option<CharwiseDoubleArrayAhoCorasick<u32>> {
+            if pv.is_empty() {
+                return None;
+            }
+            CharwiseDoubleArrayAhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build_with_values(pv.iter().map(|(p, v)| (p.as_str(), *v)))
+                .ok()
+        };
+        let mut allow_forms: Vec<String> = allow
+            .iter()
+            .map(|a| normalizer.normalize_str(a))
+            .filter(|a| !a.is_empty())
+            .collect();
+        allow_forms.sort();
+        allow_forms.dedup();
+        KeywordMatcher {
+            normalized: with_values(&norm_pats),
+            exact: with_values(&exact_pats),
+            allow: build(&allow_forms),
+            library,
+            groups,
+            patterns,
+        }
+    }
+
+    /// The library.
+    pub fn library(&self) -> &Library {
+        &self.library
+    }
+
+    /// Number of distinct compiled patterns.
+    pub fn pattern_count(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// Find keywords in `original`, whose normalized form is `norm`.
+    pub fn find(&self, original: &str, norm: &Normalized) -> Vec<KeywordMatch> {
+        let mut out = Vec::new();
+        let allowed: Vec<(usize, usize)> = match &self.allow {
+            Some(a) => a
+                .find_overlapping_iter(&norm.text)
+                .map(|m| (m.start(), m.end()))
+                .collect(),
+            None => Vec::new(),
+        };
+        if let Some(ac) = &self.normalized {
+            for m in ac.leftmost_find_iter(&norm.text) {
+                let (s, e) = (m.start(), m.end());
+                let pat = &self.patterns[m.value() as usize];
+                if pat.starts_with(|c: char| c.is_ascii_alphanumeric())
+                    && is_word_char(norm.char_before(s))
+                {
+                    continue;
+                }
+                if pat.ends_with(|c: char| c.is_ascii_alphanumeric())
+                    && is_word_char(norm.char_at(e))
+                {
+                    continue;
+                }
+                if allowed.iter().any(|(a, b)| *a <= s && e <= *b) {
+                    continue;
+                }
+                let Some((os, oe)) = norm.original_span(s, e) else {
+                    continue;
+                };
+                out.push(KeywordMatch {
+                    span: Span::new(os, oe),
+                    matched: original[os..oe].to_owned(),
+                    normalized: norm.text[s..e].to_owned(),
+                    keywords: self.groups[m.value() as usize].clone(),
+                });
+            }
+        }
+        if let Some(ac) = &self.exact {
+            for m in ac.leftmost_find_iter(original) {
+                out.push(KeywordMatch {
+                    span: Span::new(m.start(), m.end()),
+                    matched: original[m.start()..m.end()].to_owned(),
+                    normalized: original[m.start()..m.end()].to_owned(),
+                    keywords: self.groups[m.value() as usize].clone(),
+                });
+            }
+        }
+        out.sort_by_key(|m| (m.span.start, m.span.end));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIB: &str = "# name: test\n# version: 1\n# updated: 2026-11-25\nkeyword\trisk_ids\tseverity\tsource\n赌博\tA.1.h\thigh\tanquan\n賭博\tA.1.h\thigh\tanquan\nfuck\tA.1.f\tlow\tanquan\n坏词\tX.1\tlow\tx\n";
+
+    #[test]
+    fn parses_header_keywords_and_problems() {
+        let (lib, problems) = Library::parse_tsv(LIB);
+        assert_eq!(
+            (
+                lib.name.as_str(),
+                lib.version.as_str(),
+                lib.updated.as_deref()
+            ),
+            ("test", "1", Some("2026-11-25"))
+        );
+        assert_eq!(lib.keywords.len(), 3);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].line, 8);
+        assert!(
+            problems[0].message.contains("invalid risk id `X.1`"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn matches_through_evasions_with_original_spans_and_boundaries() {
+        let catalog = anquan_catalog::Catalog::load(None).unwrap();
+        let n = Normalizer::full(catalog.radical_folder());
+        let (lib, _) = Library::parse_tsv(LIB);
+        let m = KeywordMatcher::new(lib, &["打击赌博".to_owned()], &n);
+        assert_eq!(m.pattern_count(), 2, "赌博 and 賭博 share one pattern");
+        let text = "他说賭*博不好，F.U.C.K，但 fuckwit 不算，打击赌博是好事。";
+        let norm = n.normalize(text);
+        let found = m.find(text, &norm);
+        let matched: Vec<&str> = found.iter().map(|f| f.matched.as_str()).collect();
+        assert_eq!(matched, ["賭*博", "F.U.C.K"]);
+        assert_eq!(found[0].keywords, [0, 1]);
+        assert_eq!(&text[found[0].span.start..found[0].span.end], "賭*博");
+    }
+}

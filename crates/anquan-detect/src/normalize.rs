@@ -1,0 +1,397 @@
+//! Normalization against evasion, with an offset map back to the original text.
+//!
+//! The text is a sequence of units, each a character with the byte range of the ORIGINAL text it
+//! came from. Every stage maps units to units (one to many for NFKC, many to one for
+//! recomposition, one to none for stripping), so after any pipeline a span of the normalized text
+//! maps back to a byte span of the original: findings always point at what the user wrote.
+
+use std::collections::HashMap;
+
+use anquan_catalog::radicals::RadicalFolder;
+use unicode_normalization::UnicodeNormalization as _;
+
+/// A stage of the normalization pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Stage {
+    /// Unicode NFKC per character: full-width → half-width, circled and enclosed forms, Kangxi
+    /// radicals, ligatures.
+    Nfkc,
+    /// CJK radical-supplement look-alikes → standard ideographs (the catalog's table).
+    Radicals,
+    /// Lowercase.
+    CaseFold,
+    /// Traditional → simplified Chinese (the `fast2s` table, context-aware per character).
+    TraditionalToSimplified,
+    /// Cyrillic and Greek look-alike letters → Latin.
+    Confusables,
+    /// Remove zero-width, format and control characters.
+    StripInvisible,
+    /// Remove separators inserted between CJK characters (`赌*博`) and between single Latin
+    /// letters (`f.u.c.k`).
+    StripSeparators,
+    /// Recompose split components (`弓长` → `张`).
+    Recompose,
+}
+
+impl Stage {
+    /// Every stage, in the default order.
+    pub const ALL: &'static [Stage] = &[
+        Stage::Nfkc,
+        Stage::Radicals,
+        Stage::CaseFold,
+        Stage::TraditionalToSimplified,
+        Stage::Confusables,
+        Stage::StripInvisible,
+        Stage::StripSeparators,
+        Stage::Recompose,
+    ];
+
+    /// Stable id.
+    pub fn id(self) -> &'static str {
+        match self {
+            Stage::Nfkc => "nfkc",
+            Stage::Radicals => "radicals",
+            Stage::CaseFold => "case_fold",
+            Stage::TraditionalToSimplified => "t2s",
+            Stage::Confusables => "confusables",
+            Stage::StripInvisible => "strip_invisible",
+            Stage::StripSeparators => "strip_separators",
+            Stage::Recompose => "recompose",
+        }
+    }
+
+    /// Version of the stage's behaviour and table.
+    pub fn version(self) -> u32 {
+        1
+    }
+
+    /// Parse a stage id.
+    pub fn from_id(id: &str) -> Option<Stage> {
+        Stage::ALL.iter().copied().find(|s| s.id() == id)
+    }
+}
+
+/// A character of the normalized text and the original bytes it stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Unit {
+    ch: char,
+    start: usize,
+    end: usize,
+}
+
+/// Normalized text with its offset map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Normalized {
+    /// The normalized text.
+    pub text: String,
+    /// For each normalized char: (byte offset in `text`, original start, original end).
+    map: Vec<(usize, usize, usize)>,
+}
+
+impl Normalized {
+    /// Map a byte span of the normalized text to the byte span of the original it came from.
+    /// Returns `None` for spans that are empty or do not start and end on character boundaries.
+    pub fn original_span(&self, start: usize, end: usize) -> Option<(usize, usize)> {
+        if start >= end {
+            return None;
+        }
+        let first = self.map.binary_search_by_key(&start, |m| m.0).ok()?;
+        let last = match self.map.binary_search_by_key(&end, |m| m.0) {
+            Ok(i) => i.checked_sub(1)?,
+            Err(i) if i == self.map.len() && end == self.text.len() => i.checked_sub(1)?,
+            Err(_) => return None,
+        };
+        let (_, s, _) = self.map[first];
+        let (_, _, e) = self.map[last];
+        Some((s.min(e), e.max(s)))
+    }
+
+    /// The normalized character before byte offset `at`, if any.
+    pub fn char_before(&self, at: usize) -> Option<char> {
+        self.text.get(..at)?.chars().next_back()
+    }
+
+    /// The normalized character at byte offset `at`, if any.
+    pub fn char_at(&self, at: usize) -> Option<char> {
+        self.text.get(at..)?.chars().next()
+    }
+}
+
+/// A configured normalization pipeline.
+#[derive(Debug, Clone)]
+pub struct Normalizer {
+    stages: Vec<Stage>,
+    radicals: RadicalFolder,
+    confusables: HashMap<char, char>,
+    components: HashMap<(char, char), char>,
+}
+
+const CONFUSABLES: &str = include_str!("../data/confusables.tsv");
+const COMPONENTS: &str = include_str!("../data/components.tsv");
+
+fn table_rows(text: &str) -> impl Iterator<Item = Vec<&str>> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+}
+
+impl Normalizer {
+    /// A pipeline of `stages` (in the order given), with the catalog's radical table.
+    pub fn new(stages: &[Stage], radicals: RadicalFolder) -> Self {
+        let confusables = table_rows(CONFUSABLES)
+            .filter_map(|r| Some((r.first()?.chars().next()?, r.get(1)?.chars().next()?)))
+            .collect();
+        let components = table_rows(COMPONENTS)
+            .filter_map(|r| {
+                let mut parts = r.first()?.chars();
+                let (a, b) = (parts.next()?, parts.next()?);
+                Some(((a, b), r.get(1)?.chars().next()?))
+            })
+            .collect();
+        Normalizer {
+            stages: stages.to_vec(),
+            radicals,
+            confusables,
+            components,
+        }
+    }
+
+    /// Every stage in the default order.
+    pub fn full(radicals: RadicalFolder) -> Self {
+        Normalizer::new(Stage::ALL, radicals)
+    }
+
+    /// The stages, as `id@version`.
+    pub fn describe(&self) -> Vec<String> {
+        self.stages
+            .iter()
+            .map(|s| format!("{}@{}", s.id(), s.version()))
+            .collect()
+    }
+
+    /// Normalize `text`.
+    pub fn normalize(&self, text: &str) -> Normalized {
+        let mut units: Vec<Unit> = text
+            .char_indices()
+            .map(|(i, ch)| Unit {
+                ch,
+                start: i,
+                end: i + ch.len_utf8(),
+            })
+            .collect();
+        for stage in &self.stages {
+            units = self.apply(*stage, units);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut map = Vec::with_capacity(units.len());
+        for u in units {
+            map.push((out.len(), u.start, u.end));
+            out.push(u.ch);
+        }
+        Normalized { text: out, map }
+    }
+
+    /// Normalize a keyword or phrase, without offsets.
+    pub fn normalize_str(&self, text: &str) -> String {
+        self.normalize(text).text
+    }
+
+    fn apply(&self, stage: Stage, units: Vec<Unit>) -> Vec<Unit> {
+        match stage {
+            Stage::Nfkc => {
+                let mut out = Vec::with_capacity(units.len());
+                for u in units {
+                    if u.ch.is_ascii() {
+                        out.push(u);
+                        continue;
+                    }
+                    for ch in std::iter::once(u.ch).nfkc() {
+                        out.push(Unit { ch, ..u });
+                    }
+                }
+                out
+            }
+            Stage::Radicals => units
+                .into_iter()
+                .map(|u| Unit {
+                    ch: self.radicals.fold_char(u.ch),
+                    ..u
+                })
+                .collect(),
+            Stage::CaseFold => {
+                let mut out = Vec::with_capacity(units.len());
+                for u in units {
+                    if u.ch.is_ascii() {
+                        out.push(Unit {
+                            ch: u.ch.to_ascii_lowercase(),
+                            ..u
+                        });
+                    } else {
+                        for ch in u.ch.to_lowercase() {
+                            out.push(Unit { ch, ..u });
+                        }
+                    }
+                }
+                out
+            }
+            Stage::TraditionalToSimplified => {
+                if units.iter().all(|u| !is_cjk(u.ch)) {
+                    return units;
+                }
+                let s: String = units.iter().map(|u| u.ch).collect();
+                let converted = fast2s::convert(&s);
+                let chars: Vec<char> = converted.chars().collect();
+                if chars.len() != units.len() {
+                    return units;
+                }
+                units
+                    .into_iter()
+                    .zip(chars)
+                    .map(|(u, ch)| Unit { ch, ..u })
+                    .collect()
+            }
+            Stage::Confusables => units
+                .into_iter()
+                .map(|u| Unit {
+                    ch: self.confusables.get(&u.ch).copied().unwrap_or(u.ch),
+                    ..u
+                })
+                .collect(),
+            Stage::StripInvisible => units.into_iter().filter(|u| !is_invisible(u.ch)).collect(),
+            Stage::StripSeparators => strip_separators(units),
+            Stage::Recompose => {
+                let mut out: Vec<Unit> = Vec::with_capacity(units.len());
+                let mut i = 0;
+                while i < units.len() {
+                    if i + 1 < units.len() {
+                        if let Some(&ch) = self.components.get(&(units[i].ch, units[i + 1].ch)) {
+                            out.push(Unit {
+                                ch,
+                                start: units[i].start,
+                                end: units[i + 1].end,
+                            });
+                            i += 2;
+                            continue;
+                        }
+                    }
+                    out.push(units[i]);
+                    i += 1;
+                }
+                out
+            }
+        }
+    }
+}
+
+/// Is `c` a CJK ideograph (unified, extension A, compatibility)?
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF)
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0xFEFF | 0x00AD | 0x180E)
+        || (c.is_control() && c != '\n' && c != '\t')
+}
+
+fn is_separator(c: char) -> bool {
+    !c.is_alphanumeric() && !is_cjk(c) && c != '\n'
+}
+
+/// Remove runs of separators between two CJK characters, and separators between single Latin
+/// letters or digits (`f.u.c.k`, `f u c k`), but not between words (`not a word`).
+fn strip_separators(units: Vec<Unit>) -> Vec<Unit> {
+    let n = units.len();
+    let mut keep = vec![true; n];
+    let mut i = 0;
+    while i < n {
+        if !is_separator(units[i].ch) {
+            i += 1;
+            continue;
+        }
+        let run_start = i;
+        while i < n && is_separator(units[i].ch) {
+            i += 1;
+        }
+        // Run is [run_start, i); neighbours are run_start-1 and i.
+        if run_start == 0 || i >= n || i - run_start > 3 {
+            continue;
+        }
+        let (before, after) = (units[run_start - 1].ch, units[i].ch);
+        let cjk = is_cjk(before) && is_cjk(after);
+        let single = |idx: usize, dir: isize| -> bool {
+            // The letter at idx stands alone: its other neighbour is a separator or the edge.
+            let other = idx as isize + dir;
+            other < 0 || other as usize >= n || is_separator(units[other as usize].ch)
+        };
+        let latin = before.is_ascii_alphanumeric()
+            && after.is_ascii_alphanumeric()
+            && single(run_start - 1, -1)
+            && single(i, 1);
+        if cjk || latin {
+            for k in keep.iter_mut().take(i).skip(run_start) {
+                *k = false;
+            }
+        }
+    }
+    units
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(u, k)| k.then_some(u))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full() -> Normalizer {
+        let catalog = anquan_catalog::Catalog::load(None).unwrap();
+        Normalizer::full(catalog.radical_folder())
+    }
+
+    #[test]
+    fn each_evasion_is_undone() {
+        let n = full();
+        for (input, want) in [
+            ("ＡＢＣ１２３", "abc123"),
+            ("賭博", "赌博"),
+            ("赌*博", "赌博"),
+            ("赌 . 博", "赌博"),
+            ("赌\u{200b}博", "赌博"),
+            ("f.u.c.k", "fuck"),
+            ("F U C K", "fuck"),
+            ("fаke", "fake"),
+            ("⼈⼯智能⻛险", "人工智能风险"),
+            ("弓长三", "张三"),
+            ("Ⓐⓑ①", "ab1"),
+        ] {
+            assert_eq!(n.normalize_str(input), want, "{input}");
+        }
+        // Words separated by spaces stay apart.
+        assert_eq!(n.normalize_str("not a word"), "not a word");
+    }
+
+    #[test]
+    fn spans_map_back_to_the_original() {
+        let n = full();
+        let original = "前文：賭\u{200b}*博，后文";
+        let norm = n.normalize(original);
+        let at = norm.text.find("赌博").unwrap();
+        let (s, e) = norm.original_span(at, at + "赌博".len()).unwrap();
+        assert_eq!(&original[s..e], "賭\u{200b}*博");
+        let at = norm.text.find("后文").unwrap();
+        let (s, e) = norm.original_span(at, at + "后文".len()).unwrap();
+        assert_eq!(&original[s..e], "后文");
+        assert_eq!(norm.original_span(0, 0), None);
+        assert_eq!(norm.original_span(1, 3), None, "not a char boundary");
+    }
+
+    #[test]
+    fn stage_ids_round_trip() {
+        for s in Stage::ALL {
+            assert_eq!(Stage::from_id(s.id()), Some(*s));
+        }
+    }
+}
