@@ -78,6 +78,19 @@ Without `--answers`, asks the questions interactively on a terminal (arrow keys 
         after_long_help = "Examples:\n  anquan grade --answers examples/intake/medical-information-assistant.toml\n  anquan grade --answers examples/intake/public-chatbot.toml --lang en --json\n  anquan grade                    # interactive questionnaire"
     )]
     Grade(GradeArgs),
+    /// Run the detection engine over text: keywords (through evasions) and personal information.
+    #[command(
+        long_about = "Run the detection engine over text and print what it finds: keywords of a keyword library \
+matched through evasions (full-width, traditional characters, separators, zero-width characters, \
+look-alike letters, radical look-alikes, split characters), and validated personal information \
+(resident IDs with check digit, bank cards with Luhn, mobile and landline numbers, unified social \
+credit codes, passports, e-mail, IP addresses, licence plates).\n\n\
+Draws on: GB/T 45654-2025 annex A (risk ids of every keyword) and its keyword-library clause; \
+A.4.e / A.4.f (privacy and personal information) for PII. Spans are byte offsets in the ORIGINAL \
+text. Exits 1 when anything is found.",
+        after_long_help = "Examples:\n  anquan scan \"我的手机号是13812345678\"\n  anquan scan --file answer.txt --library my-keywords.tsv --json\n  cat chat.txt | anquan scan - --mask"
+    )]
+    Scan(ScanArgs),
     /// A tour of the catalog and grading on the embedded defaults (the README's main job).
     #[command(
         long_about = "A tour of what anquan knows and does today, on the embedded catalog and example profiles: \
@@ -228,6 +241,31 @@ Exits 1 when any problem is found, listing each with its file and record.",
         after_long_help = "Examples:\n  anquan catalog validate\n  anquan catalog validate --catalog ./my-catalog --json"
     )]
     Validate,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    /// Text to scan; `-` reads standard input.
+    #[arg(conflicts_with = "file")]
+    pub(crate) text: Option<String>,
+    /// Read the text from this file (UTF-8).
+    #[arg(long, short)]
+    pub(crate) file: Option<PathBuf>,
+    /// Keyword library (TSV) instead of the built-in starter library.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) library: Option<PathBuf>,
+    /// Allow list: benign phrases (one per line, `#` comments) inside which keywords do not count.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) allow: Option<PathBuf>,
+    /// Print the text with personal information masked instead of the findings.
+    #[arg(long)]
+    pub(crate) mask: bool,
+    /// Do not look for personal information.
+    #[arg(long)]
+    pub(crate) no_pii: bool,
+    /// Do not match keywords.
+    #[arg(long)]
+    pub(crate) no_keywords: bool,
 }
 
 #[derive(Debug, Args)]

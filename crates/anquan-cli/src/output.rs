@@ -136,6 +136,14 @@ pub(crate) fn print_error(err: &anyhow::Error) {
     }
 }
 
+/// Print a warning for the user to stderr (`warning: …`).
+pub(crate) fn warn(message: &str) {
+    #[expect(clippy::print_stderr, reason = "user-facing warnings go to stderr")]
+    {
+        eprintln!("warning: {message}");
+    }
+}
+
 /// A hint shown after an error, attached as context.
 #[derive(Debug)]
 pub(crate) struct Hint(pub(crate) String);

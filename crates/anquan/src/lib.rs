@@ -26,3 +26,7 @@ pub use anquan_catalog as catalog;
 /// Risk grading and assessments (`anquan-assess`).
 #[cfg(feature = "assess")]
 pub use anquan_assess as assess;
+
+/// The detection engine (`anquan-detect`).
+#[cfg(feature = "detect")]
+pub use anquan_detect as detect;

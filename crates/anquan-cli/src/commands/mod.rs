@@ -9,12 +9,14 @@ use crate::output::Out;
 
 mod catalog;
 mod grade;
+mod scan;
 mod tour;
 
 pub(crate) fn run(cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
     match &cli.command {
         Command::Catalog(args) => catalog::run(&args.command, cli, out),
         Command::Grade(args) => grade::run(args, cli, out),
+        Command::Scan(args) => scan::run(args, cli, out),
         Command::Tour => tour::run(cli, out),
     }
 }
