@@ -91,6 +91,15 @@ text. Exits 1 when anything is found.",
         after_long_help = "Examples:\n  anquan scan \"我的手机号是13812345678\"\n  anquan scan --file answer.txt --library my-keywords.tsv --json\n  cat chat.txt | anquan scan - --mask"
     )]
     Scan(ScanArgs),
+    /// Check and maintain keyword libraries against GB/T 45654's keyword-library clauses.
+    #[command(
+        long_about = "Check and maintain keyword libraries.\n\n\
+Draws on: GB/T 45654-2025 / TC260-003 keyword-library clauses (size, coverage of the 17 risks of \
+annex A.1 + A.2 with per-risk floors, update period), read from the catalog with their \
+verification status.",
+        after_long_help = "Examples:\n  anquan keywords check my-keywords.tsv\n  anquan keywords check builtin:starter --lang en --json\n  anquan keywords normalize \"賭 * 博\""
+    )]
+    Keywords(KeywordsArgs),
     /// A tour of the catalog and grading on the embedded defaults (the README's main job).
     #[command(
         long_about = "A tour of what anquan knows and does today, on the embedded catalog and example profiles: \
@@ -241,6 +250,45 @@ Exits 1 when any problem is found, listing each with its file and record.",
         after_long_help = "Examples:\n  anquan catalog validate\n  anquan catalog validate --catalog ./my-catalog --json"
     )]
     Validate,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KeywordsArgs {
+    #[command(subcommand)]
+    pub(crate) command: KeywordsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeywordsCommand {
+    /// Validate libraries against the clause data; exit 1 when they fall short.
+    #[command(
+        long_about = "Validate one or more keyword libraries (checked together, as one library) against the \
+catalog's clauses gbt45654.keywords.size, .coverage and .update: distinct keywords after \
+normalization, every risk of A.1 and A.2 covered with its per-risk floor, and the `updated:` date \
+within the update period. Also lists duplicates, keywords that normalize to the same form, \
+keywords with unknown risk ids, and malformed lines (by line number; the rest is still checked). \
+Says plainly when the library is below the standard, and exits 1 then.",
+        after_long_help = "Examples:\n  anquan keywords check my-keywords.tsv extra.tsv\n  anquan keywords check builtin:starter --lang en"
+    )]
+    Check {
+        /// Library files (TSV), or `builtin:starter`.
+        #[arg(required = true)]
+        libraries: Vec<String>,
+        /// Check the update period as of this date (YYYY-MM-DD) instead of today.
+        #[arg(long, value_name = "DATE")]
+        today: Option<String>,
+    },
+    /// Show what the normalizer makes of a text, stage by stage.
+    #[command(
+        long_about = "Show what the normalizer makes of a text, stage by stage (NFKC and width, radical \
+look-alikes, case, traditional to simplified, look-alike letters, invisible characters, \
+separators, split components), to see why a keyword matches or not.",
+        after_long_help = "Examples:\n  anquan keywords normalize \"賭 * 博\"\n  anquan keywords normalize \"Ｆ.Ｕ.Ｃ.Ｋ\" --json"
+    )]
+    Normalize {
+        /// Text to normalize.
+        text: String,
+    },
 }
 
 #[derive(Debug, Args)]

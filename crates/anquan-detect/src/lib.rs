@@ -11,6 +11,7 @@
 //! right bytes. The engine owns no resources: no store, no socket, no printing.
 #![warn(missing_docs)]
 
+pub mod check;
 mod engine;
 pub mod keywords;
 pub mod normalize;

@@ -9,6 +9,7 @@ use crate::output::Out;
 
 mod catalog;
 mod grade;
+mod keywords;
 mod scan;
 mod tour;
 
@@ -16,6 +17,7 @@ pub(crate) fn run(cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
     match &cli.command {
         Command::Catalog(args) => catalog::run(&args.command, cli, out),
         Command::Grade(args) => grade::run(args, cli, out),
+        Command::Keywords(args) => keywords::run(&args.command, cli, out),
         Command::Scan(args) => scan::run(args, cli, out),
         Command::Tour => tour::run(cli, out),
     }

@@ -1,0 +1,246 @@
+//! `anquan keywords …`: check and maintain keyword libraries.
+
+use std::path::Path;
+
+use anquan::core::Lang;
+use anquan::detect::check::{check_libraries, days_from_date};
+use anquan::detect::normalize::{Normalizer, Stage};
+use serde_json::json;
+
+use super::load_catalog;
+use super::scan::load_library;
+use crate::ExitStatus;
+use crate::args::{Cli, KeywordsCommand};
+use crate::output::{Out, table, with_hint};
+
+pub(crate) fn run(cmd: &KeywordsCommand, cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
+    let catalog = load_catalog(cli)?;
+    match cmd {
+        KeywordsCommand::Check { libraries, today } => {
+            check(&catalog, libraries, today.as_deref(), out)
+        }
+        KeywordsCommand::Normalize { text } => normalize(&catalog, text, out),
+    }
+}
+
+fn today_days(given: Option<&str>) -> anyhow::Result<i64> {
+    match given {
+        Some(d) => days_from_date(d).ok_or_else(|| {
+            with_hint(
+                format!("`--today {d}` is not a date"),
+                "write it as YYYY-MM-DD",
+            )
+        }),
+        None => {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            Ok((secs / 86_400) as i64)
+        }
+    }
+}
+
+fn check(
+    catalog: &anquan::catalog::Catalog,
+    paths: &[String],
+    today: Option<&str>,
+    out: &mut Out,
+) -> anyhow::Result<ExitStatus> {
+    let lang = out.lang;
+    let today = today_days(today)?;
+    let mut libs = Vec::new();
+    let mut problems = Vec::new();
+    for p in paths {
+        let (lib, probs) = load_library(Some(Path::new(p)))?;
+        problems.extend(probs);
+        libs.push(lib);
+    }
+    let normalizer = Normalizer::full(catalog.radical_folder());
+    let report = check_libraries(catalog, &libs, &normalizer, today);
+    if out.json {
+        out.json_value(&json!({
+            "schema": "anquan.keywords.check.v1",
+            "libraries": libs.iter().zip(paths).map(|(l, p)| json!({"path": p, "name": l.name, "version": l.version, "updated": l.updated, "keywords": l.keywords.len()})).collect::<Vec<_>>(),
+            "malformed_lines": problems,
+            "report": report,
+        }));
+        return Ok(if report.passed {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Failure
+        });
+    }
+    for (lib, path) in libs.iter().zip(paths) {
+        out.line(format!(
+            "{}: {} {} ({} {}, {} {})",
+            out.t("关键词库", "library"),
+            path,
+            if lib.name.is_empty() { "-" } else { &lib.name },
+            lib.keywords.len(),
+            out.t("个关键词", "keywords"),
+            out.t("更新于", "updated"),
+            lib.updated.as_deref().unwrap_or("?")
+        ));
+    }
+    out.blank();
+    let rows: Vec<Vec<String>> = report
+        .per_risk
+        .iter()
+        .map(|r| {
+            vec![
+                r.risk.clone(),
+                r.name.get(lang).to_owned(),
+                r.count.to_string(),
+                r.required.map_or("—".to_owned(), |n| format!("≥ {n}")),
+                if r.ok {
+                    out.t("通过", "pass")
+                } else {
+                    out.t("不足", "FAIL")
+                }
+                .to_owned(),
+            ]
+        })
+        .collect();
+    out.line(table(
+        &[
+            out.t("风险", "risk"),
+            out.t("名称", "name"),
+            out.t("关键词", "keywords"),
+            out.t("要求", "required"),
+            out.t("结果", "result"),
+        ],
+        &rows,
+    ));
+    out.blank();
+    for c in &report.clauses {
+        out.line(format!(
+            "[{}] {}  {}: {}  ({}: {})",
+            if c.passed {
+                out.t("通过", "pass")
+            } else {
+                out.t("不符合", "FAIL")
+            },
+            c.id,
+            c.name.get(lang),
+            c.detail.get(lang),
+            out.t("条款核实状态", "clause status"),
+            c.status.label(lang)
+        ));
+    }
+    if !report.duplicates.is_empty() {
+        out.blank();
+        out.line(match lang {
+            Lang::Zh => format!("重复关键词 {} 个：", report.duplicates.len()),
+            Lang::En => format!("{} duplicate keyword(s):", report.duplicates.len()),
+        });
+        for (t, lines) in report.duplicates.iter().take(20) {
+            out.line(format!(
+                "  {t}  (lines {})",
+                lines
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    if !report.collisions.is_empty() {
+        out.blank();
+        out.line(match lang {
+            Lang::Zh => format!(
+                "归一化后相同的关键词 {} 组（匹配时视为一个）：",
+                report.collisions.len()
+            ),
+            Lang::En => format!(
+                "{} group(s) of keywords that normalize to the same form (matched as one):",
+                report.collisions.len()
+            ),
+        });
+        for (form, terms) in report.collisions.iter().take(20) {
+            out.line(format!("  {form} ← {}", terms.join(" | ")));
+        }
+    }
+    if !report.unknown_risks.is_empty() {
+        out.blank();
+        out.line(out.t(
+            "风险编号不在目录中的关键词：",
+            "Keywords with risk ids the catalog does not have:",
+        ));
+        for (line, term, risk) in report.unknown_risks.iter().take(20) {
+            out.line(format!("  line {line}: {term}  `{risk}`"));
+        }
+    }
+    if !problems.is_empty() {
+        out.blank();
+        out.line(match lang {
+            Lang::Zh => format!(
+                "格式错误的行 {} 行（已跳过，其余照常检查）：",
+                problems.len()
+            ),
+            Lang::En => format!(
+                "{} malformed line(s), skipped (the rest was checked):",
+                problems.len()
+            ),
+        });
+        for p in problems.iter().take(20) {
+            out.line(format!("  {p}"));
+        }
+    }
+    out.blank();
+    if report.passed {
+        out.line(out.t(
+            "该关键词库满足目录中关键词库条款的数值要求。",
+            "The library meets the catalog's keyword-library clauses.",
+        ));
+    } else {
+        let failed: Vec<&str> = report
+            .clauses
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.id.as_str())
+            .collect();
+        out.line(match lang {
+            Lang::Zh => format!("该关键词库未达到 GB/T 45654 的要求：{} 条条款不符合（{}）。以上数值来自目录条款数据，核实状态见各行。", failed.len(), failed.join("、")),
+            Lang::En => format!("This library is below what GB/T 45654 requires: {} clause(s) not met ({}). The numbers come from the catalog's clause data; each line shows the clause's verification status.", failed.len(), failed.join(", ")),
+        });
+    }
+    Ok(if report.passed {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+fn normalize(
+    catalog: &anquan::catalog::Catalog,
+    text: &str,
+    out: &mut Out,
+) -> anyhow::Result<ExitStatus> {
+    let mut steps = Vec::new();
+    for i in 1..=Stage::ALL.len() {
+        let n = Normalizer::new(&Stage::ALL[..i], catalog.radical_folder());
+        steps.push((Stage::ALL[i - 1], n.normalize_str(text)));
+    }
+    if out.json {
+        out.json_value(&json!({
+            "schema": "anquan.keywords.normalize.v1",
+            "input": text,
+            "stages": steps.iter().map(|(s, t)| json!({"stage": format!("{}@{}", s.id(), s.version()), "text": t})).collect::<Vec<_>>(),
+            "normalized": steps.last().map(|(_, t)| t.clone()).unwrap_or_default(),
+        }));
+        return Ok(ExitStatus::Success);
+    }
+    let rows: Vec<Vec<String>> = std::iter::once(vec!["input".to_owned(), text.to_owned()])
+        .chain(
+            steps
+                .iter()
+                .map(|(s, t)| vec![format!("{}@{}", s.id(), s.version()), t.clone()]),
+        )
+        .collect();
+    out.line(table(
+        &[out.t("阶段", "stage"), out.t("结果", "text")],
+        &rows,
+    ));
+    Ok(ExitStatus::Success)
+}
