@@ -13,9 +13,11 @@
 
 pub mod check;
 mod engine;
+pub mod judge;
 pub mod keywords;
 pub mod normalize;
 pub mod pii;
+pub mod refusal;
 pub mod registry;
 
 pub use engine::{Detection, Engine};

@@ -321,9 +321,9 @@ fn strip_separators(units: Vec<Unit>) -> Vec<Unit> {
         let (before, after) = (units[run_start - 1].ch, units[i].ch);
         let cjk = is_cjk(before) && is_cjk(after);
         let single = |idx: usize, dir: isize| -> bool {
-            // The letter at idx stands alone: its other neighbour is a separator or the edge.
+            // The letter at idx stands alone: its other neighbour is not a Latin letter or digit.
             let other = idx as isize + dir;
-            other < 0 || other as usize >= n || is_separator(units[other as usize].ch)
+            other < 0 || other as usize >= n || !units[other as usize].ch.is_ascii_alphanumeric()
         };
         let latin = before.is_ascii_alphanumeric()
             && after.is_ascii_alphanumeric()

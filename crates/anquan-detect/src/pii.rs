@@ -320,15 +320,10 @@ impl PiiDetector {
                 }
                 let raw = m.as_str();
                 let value: String = match kind {
-                    PiiKind::Email
-                    | PiiKind::Ipv6
-                    | PiiKind::Ipv4
-                    | PiiKind::LicencePlate
-                    | PiiKind::Landline => raw.to_owned(),
-                    _ => raw
-                        .chars()
-                        .filter(|c| c.is_ascii_alphanumeric() || *c == '+')
-                        .collect(),
+                    PiiKind::Email | PiiKind::Ipv6 | PiiKind::Ipv4 | PiiKind::LicencePlate => {
+                        raw.to_owned()
+                    }
+                    _ => raw.chars().filter(|c| c.is_ascii_alphanumeric()).collect(),
                 };
                 let valid = match kind {
                     PiiKind::ResidentId => valid_resident_id(&value),
@@ -357,10 +352,7 @@ impl PiiDetector {
                     continue;
                 };
                 taken.push((s, e));
-                let value = value
-                    .trim_start_matches('+')
-                    .trim_start_matches("86")
-                    .to_owned();
+                // A mobile number's value is its last 11 digits (any +86 prefix dropped).
                 let value = if *kind == PiiKind::Mobile && value.len() > 11 {
                     value[value.len() - 11..].to_owned()
                 } else {
