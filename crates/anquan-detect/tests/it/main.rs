@@ -1,6 +1,8 @@
 //! Detection-engine tests: registry conformance, fixtures with snapshots, PII validation on a
 //! generated set, the evasion suite, judges, and hostile input.
 
+mod accuracy;
+
 use std::path::PathBuf;
 
 use anquan_catalog::Catalog;
