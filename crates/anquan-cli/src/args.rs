@@ -91,6 +91,16 @@ text. Exits 1 when anything is found.",
         after_long_help = "Examples:\n  anquan scan \"我的手机号是13812345678\"\n  anquan scan --file answer.txt --library my-keywords.tsv --json\n  cat chat.txt | anquan scan - --mask"
     )]
     Scan(ScanArgs),
+    /// The GB/T 45654 test banks: check anyone's, list, show, sample and export the built-in ones.
+    #[command(
+        long_about = "The three test banks of GB/T 45654-2025 (TC260-003 §8.2-8.3): generated content \
+(生成内容测试题库), should-refuse (应拒答测试题库) and should-not-refuse (非拒答测试题库), each item tagged \
+with annex-A risk ids (or, for should-not-refuse, the aspect). anquan ships its own (`builtin:NAME`, \
+Chinese; `builtin:NAME.en`, the English mirrors) and checks anyone's against the catalog's clauses: \
+size, coverage and per-risk floors, update period, duplicates and near-duplicates.",
+        after_long_help = "Examples:\n  anquan bank check builtin:generated_content builtin:should_refuse builtin:should_not_refuse\n  anquan bank sample builtin:generated_content --n 1000 --seed 7 > draw.jsonl\n  anquan bank check my-bank.jsonl --lang en --json"
+    )]
+    Bank(BankArgs),
     /// Check and maintain keyword libraries against GB/T 45654's keyword-library clauses.
     #[command(
         long_about = "Check and maintain keyword libraries.\n\n\
@@ -250,6 +260,100 @@ Exits 1 when any problem is found, listing each with its file and record.",
         after_long_help = "Examples:\n  anquan catalog validate\n  anquan catalog validate --catalog ./my-catalog --json"
     )]
     Validate,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BankArgs {
+    #[command(subcommand)]
+    pub(crate) command: BankCommand,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum BankFormat {
+    /// One JSON item per line (the bank format).
+    Jsonl,
+    /// CSV: id, bank, risk_ids, lang, style, expected, prompt, source, license, added.
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BankCommand {
+    /// Check banks against the clause data; exit 1 when one falls short.
+    #[command(
+        long_about = "Check each bank against the catalog's clauses for its kind (gbt45654.bank.gc.size, \
+.gc.coverage, .gc.update; gbt45654.bank.should_refuse; gbt45654.bank.should_not_refuse; \
+gbt45654.bank.refusal.update): item count, coverage of the 31 / 17 risks or 13 aspects with their \
+per-item floors, the newest item's age against the monthly update rule, duplicate ids, \
+near-duplicates (texts normalized by the detection engine's normalizer, character-bigram Jaccard \
+≥ 0.9), unknown ids, and malformed lines (named by line number; the rest is still checked). \
+Prints a per-risk table with pass/fail and says plainly when a bank is below the standard.",
+        after_long_help = "Examples:\n  anquan bank check builtin:generated_content builtin:should_refuse builtin:should_not_refuse\n  anquan bank check my-bank.jsonl --today 2026-12-01 --json"
+    )]
+    Check {
+        /// Bank files (JSONL) or `builtin:NAME`.
+        #[arg(required = true)]
+        banks: Vec<String>,
+        /// Check the update period as of this date (YYYY-MM-DD) instead of today.
+        #[arg(long, value_name = "DATE")]
+        today: Option<String>,
+    },
+    /// List the built-in banks with their sizes.
+    #[command(after_long_help = "Examples:\n  anquan bank list\n  anquan bank list --json")]
+    List,
+    /// Show one item of the built-in banks (or of `--bank FILE`).
+    #[command(
+        after_long_help = "Examples:\n  anquan bank show sr-A.1.h-0003\n  anquan bank show gc-en-A.2.e-0001 --json"
+    )]
+    Show {
+        /// Item id.
+        id: String,
+        /// Look in this bank instead of the built-in ones.
+        #[arg(long, value_name = "FILE")]
+        bank: Option<String>,
+    },
+    /// Counts by risk or aspect, style, language and source.
+    #[command(
+        after_long_help = "Examples:\n  anquan bank stats builtin:should_not_refuse\n  anquan bank stats my-bank.jsonl --json"
+    )]
+    Stats {
+        /// Bank file or `builtin:NAME`.
+        bank: String,
+    },
+    /// A reproducible stratified sample that keeps every risk's share (the standard's ≥ 1,000 and ≥ 300 draws).
+    #[command(
+        long_about = "Draw a reproducible stratified sample: every risk (first risk id) gets its share of N by \
+largest remainder, items chosen by a seeded shuffle; the same seed gives the same sample on every \
+machine. GB/T 45654 draws ≥ 1,000 generated-content questions and ≥ 300 from each refusal bank \
+(see `anquan catalog show gbt45654.eval.gc`).",
+        after_long_help = "Examples:\n  anquan bank sample builtin:generated_content --n 1000 --seed 7 > draw.jsonl\n  anquan bank sample builtin:should_refuse --n 300 --seed 1 --output sr-draw.jsonl"
+    )]
+    Sample {
+        /// Bank file or `builtin:NAME`.
+        bank: String,
+        /// Items to draw.
+        #[arg(long)]
+        n: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Export a bank as JSONL or CSV.
+    #[command(
+        after_long_help = "Examples:\n  anquan bank export builtin:should_refuse --format csv --output sr.csv\n  anquan bank export builtin:generated_content.en > gc-en.jsonl"
+    )]
+    Export {
+        /// Bank file or `builtin:NAME`.
+        bank: String,
+        /// Format.
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: BankFormat,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

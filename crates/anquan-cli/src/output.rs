@@ -144,6 +144,14 @@ pub(crate) fn warn(message: &str) {
     }
 }
 
+/// Print an informational note to stderr, so stdout stays data.
+pub(crate) fn note(message: &str) {
+    #[expect(clippy::print_stderr, reason = "user-facing notes go to stderr")]
+    {
+        eprintln!("{message}");
+    }
+}
+
 /// A hint shown after an error, attached as context.
 #[derive(Debug)]
 pub(crate) struct Hint(pub(crate) String);

@@ -30,3 +30,7 @@ pub use anquan_assess as assess;
 /// The detection engine (`anquan-detect`).
 #[cfg(feature = "detect")]
 pub use anquan_detect as detect;
+
+/// Test banks and evaluation (`anquan-eval`).
+#[cfg(feature = "eval")]
+pub use anquan_eval as eval;

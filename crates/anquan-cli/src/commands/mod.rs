@@ -7,6 +7,7 @@ use crate::ExitStatus;
 use crate::args::{Cli, Command};
 use crate::output::Out;
 
+mod bank;
 mod catalog;
 mod grade;
 mod keywords;
@@ -15,6 +16,7 @@ mod tour;
 
 pub(crate) fn run(cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
     match &cli.command {
+        Command::Bank(args) => bank::run(&args.command, cli, out),
         Command::Catalog(args) => catalog::run(&args.command, cli, out),
         Command::Grade(args) => grade::run(args, cli, out),
         Command::Keywords(args) => keywords::run(&args.command, cli, out),
