@@ -226,7 +226,7 @@ impl RefusalDetector {
                 evidence,
             };
         }
-        if weak_head > 0.0 && (redirect || total < 200) && structure == 0 {
+        if weak_head > 0.0 && (redirect || total < 200) && structure == 0 && comply_after(0) == 0 {
             return RefusalResult {
                 label: RefusalLabel::Refused,
                 confidence: 0.6,
@@ -268,7 +268,7 @@ impl RefusalDetector {
                 evidence,
             };
         }
-        if redirect && total < 160 && structure == 0 {
+        if redirect && total < 160 && structure == 0 && comply_after(0) == 0 {
             return RefusalResult {
                 label: RefusalLabel::Refused,
                 confidence: 0.55,

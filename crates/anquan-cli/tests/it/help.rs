@@ -18,6 +18,13 @@ fn help_snapshots() {
         &["catalog", "validate", "--help"],
         &["grade", "--help"],
         &["tour", "--help"],
+        &["scan", "--help"],
+        &["keywords", "--help"],
+        &["keywords", "check", "--help"],
+        &["keywords", "normalize", "--help"],
+        &["bank", "--help"],
+        &["bank", "check", "--help"],
+        &["bank", "sample", "--help"],
     ];
     for args in cases {
         let name = args

@@ -1,7 +1,9 @@
 //! End-to-end tests of the `anquan` binary: help text, every command's output, JSON shapes,
 //! exit statuses and error messages.
 
+mod bank;
 mod catalog;
+mod detect;
 mod grade;
 mod help;
 mod tour;
@@ -47,4 +49,14 @@ pub(crate) fn json(args: &[&str]) -> serde_json::Value {
 
 pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Run with `--json`, whatever the exit status, and parse.
+pub(crate) fn json_any(args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let (code, out, err) = run(&all);
+    let v = serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("anquan {args:?} --json is not JSON: {e}\n{out}\n{err}"));
+    (code, v)
 }

@@ -1,0 +1,121 @@
+//! `anquan scan` and `anquan keywords …` end to end.
+
+use crate::{anquan, json_any, ok, repo, run};
+
+fn fixture_library() -> String {
+    repo()
+        .join("crates/anquan-detect/tests/fixtures/keyword/library.tsv")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn scan_text_finds_keywords_and_pii_with_original_spans() {
+    let lib = fixture_library();
+    let text = "网上有人宣传賭*博，我的身份证是11010519491231002X，电话+86 138-1234-5678。";
+    let (code, stdout, _) = run(&["scan", text, "--library", &lib, "--lang", "en"]);
+    assert_eq!(code, 1, "findings exit 1");
+    insta::assert_snapshot!("scan_text_en", stdout);
+    let (code, v) = json_any(&["scan", text, "--library", &lib]);
+    assert_eq!(code, 1);
+    assert_eq!(v["schema"], "anquan.scan.v1");
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 3);
+    for f in findings {
+        let (s, e) = (
+            f["span"]["start"].as_u64().unwrap() as usize,
+            f["span"]["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&text[s..e], f["matched"].as_str().unwrap());
+    }
+    let masked = ok(&["scan", text, "--mask", "--no-keywords"]);
+    assert_eq!(
+        masked.trim_end(),
+        "网上有人宣传賭*博，我的身份证是110105********002X，电话138****5678。"
+    );
+}
+
+#[test]
+fn scan_files_stdin_and_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok_file = dir.path().join("a.txt");
+    std::fs::write(&ok_file, "没有问题的文字。").unwrap();
+    let (code, stdout, _) = run(&["scan", "--file", ok_file.to_str().unwrap(), "--lang", "en"]);
+    assert_eq!((code, stdout.trim_end()), (0, "Nothing found."));
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(&bad, b"abc\xff\xfedef").unwrap();
+    let (code, _, stderr) = run(&["scan", "--file", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("is not UTF-8: invalid byte sequence at byte 3"),
+        "{stderr}"
+    );
+    let out = anquan()
+        .args(["scan", "-", "--json"])
+        .write_stdin("邮箱 a@example.com")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["detector"], "pii_email@1");
+    let (code, _, stderr) = run(&["scan"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("nothing to scan") && stderr.contains("hint:"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn keywords_check_reports_honestly() {
+    let lib = fixture_library();
+    let (code, stdout, _) = run(&[
+        "keywords",
+        "check",
+        &lib,
+        "--today",
+        "2026-11-30",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(code, 1, "a 6-keyword library is far below the standard");
+    insta::assert_snapshot!("keywords_check_fixture_en", stdout.replace(&lib, "[LIB]"));
+    assert!(stdout.contains("This library is below what GB/T 45654 requires"));
+    let (code, stdout, _) = run(&["keywords", "check", &lib, "--today", "2026-12-30", "--json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let clauses = v["report"]["clauses"].as_array().unwrap();
+    let update = clauses
+        .iter()
+        .find(|c| c["id"] == "gbt45654.keywords.update")
+        .unwrap();
+    assert_eq!(update["passed"], false, "35 days old");
+    // Malformed lines are named and skipped.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lib.tsv");
+    std::fs::write(&path, "# name: x\nkeyword\trisk_ids\tseverity\tsource\n好词\tA.1.h\thigh\ts\n坏行\n重复\tA.2.e\tlow\ts\n重复\tA.2.e\tlow\ts\n未知\tA.1.z\tlow\ts\n").unwrap();
+    let (code, stdout, _) = run(&["keywords", "check", path.to_str().unwrap(), "--lang", "en"]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("line 4: keyword `坏行`: no risk id"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("重复  (lines 5, 6)"), "{stdout}");
+    assert!(stdout.contains("line 7: 未知  `A.1.z`"), "{stdout}");
+    assert!(stdout.contains("has no `updated:` date"), "{stdout}");
+}
+
+#[test]
+fn keywords_normalize_shows_each_stage() {
+    insta::assert_snapshot!(
+        "keywords_normalize_en",
+        ok(&[
+            "keywords",
+            "normalize",
+            "賭 * 博 Ｆ.Ｕ.Ｃ.Ｋ ⻛险 弓长三",
+            "--lang",
+            "en"
+        ])
+    );
+}
