@@ -406,6 +406,24 @@ impl KeywordMatcher {
     }
 }
 
+/// The built-in starter library (TSV), curated from licence-compatible public lists; see
+/// `data/keywords/README.md`. Far below the standard's 10,000 keywords: `keywords check` says so.
+pub const STARTER_LIBRARY: &str = include_str!("../data/keywords/starter.tsv");
+
+const STARTER_ALLOW: &str = include_str!("../data/keywords/allow.tsv");
+
+/// The built-in allow list: benign phrases that contain a starter keyword.
+pub fn starter_allow_list() -> Vec<String> {
+    STARTER_ALLOW
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .skip(1)
+        .filter_map(|l| l.split('\t').next())
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,22 +465,4 @@ mod tests {
         assert_eq!(found[0].keywords, [0, 1]);
         assert_eq!(&text[found[0].span.start..found[0].span.end], "賭*博");
     }
-}
-
-/// The built-in starter library (TSV), curated from licence-compatible public lists; see
-/// `data/keywords/README.md`. Far below the standard's 10,000 keywords: `keywords check` says so.
-pub const STARTER_LIBRARY: &str = include_str!("../data/keywords/starter.tsv");
-
-const STARTER_ALLOW: &str = include_str!("../data/keywords/allow.tsv");
-
-/// The built-in allow list: benign phrases that contain a starter keyword.
-pub fn starter_allow_list() -> Vec<String> {
-    STARTER_ALLOW
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .skip(1)
-        .filter_map(|l| l.split('\t').next())
-        .map(|p| p.trim().to_owned())
-        .filter(|p| !p.is_empty())
-        .collect()
 }

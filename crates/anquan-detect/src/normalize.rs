@@ -265,16 +265,16 @@ impl Normalizer {
                 let mut out: Vec<Unit> = Vec::with_capacity(units.len());
                 let mut i = 0;
                 while i < units.len() {
-                    if i + 1 < units.len() {
-                        if let Some(&ch) = self.components.get(&(units[i].ch, units[i + 1].ch)) {
-                            out.push(Unit {
-                                ch,
-                                start: units[i].start,
-                                end: units[i + 1].end,
-                            });
-                            i += 2;
-                            continue;
-                        }
+                    if i + 1 < units.len()
+                        && let Some(&ch) = self.components.get(&(units[i].ch, units[i + 1].ch))
+                    {
+                        out.push(Unit {
+                            ch,
+                            start: units[i].start,
+                            end: units[i + 1].end,
+                        });
+                        i += 2;
+                        continue;
                     }
                     out.push(units[i]);
                     i += 1;

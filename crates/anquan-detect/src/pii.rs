@@ -126,11 +126,11 @@ impl PiiMatch {
 
 /// Mask `value` of `kind` with `fill`.
 pub fn mask(kind: PiiKind, value: &str, fill: char) -> String {
-    if kind == PiiKind::Email {
-        if let Some((local, domain)) = value.split_once('@') {
-            let first: String = local.chars().take(1).collect();
-            return format!("{first}{}@{domain}", fill.to_string().repeat(3));
-        }
+    if kind == PiiKind::Email
+        && let Some((local, domain)) = value.split_once('@')
+    {
+        let first: String = local.chars().take(1).collect();
+        return format!("{first}{}@{domain}", fill.to_string().repeat(3));
     }
     let chars: Vec<char> = value.chars().collect();
     let (keep_start, keep_end) = kind.keep();
@@ -180,7 +180,7 @@ pub fn valid_resident_id(id: &str) -> bool {
 }
 
 fn valid_date(y: u32, m: u32, d: u32) -> bool {
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
     let days = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,

@@ -316,6 +316,9 @@ pub struct BankCheck {
     pub passed: bool,
 }
 
+/// An item's id, normalized text and its character bigrams.
+type Normed = (String, String, HashSet<(char, char)>);
+
 fn bigrams(s: &str) -> HashSet<(char, char)> {
     let chars: Vec<char> = s.chars().collect();
     chars.windows(2).map(|w| (w[0], w[1])).collect()
@@ -419,7 +422,7 @@ pub fn check_bank(
         d
     };
     // Near-duplicates on normalized text (the detection engine's normalizer, punctuation dropped).
-    let normed: Vec<(String, String, HashSet<(char, char)>)> = bank
+    let normed: Vec<Normed> = bank
         .items
         .iter()
         .map(|(_, it)| {

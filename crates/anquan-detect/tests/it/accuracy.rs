@@ -71,7 +71,15 @@ fn accuracy_en_xstest() {
         }
     }
     let (p, r, f) = c.prf();
-    println!("refusal en (XSTest, 1350 answers): precision {p:.3} recall {r:.3} F1 {f:.3} {c:?}");
+    #[expect(
+        clippy::print_stdout,
+        reason = "the measured figures are the point of this test"
+    )]
+    {
+        println!(
+            "refusal en (XSTest, 1350 answers): precision {p:.3} recall {r:.3} F1 {f:.3} {c:?}"
+        );
+    }
     // A ratchet below the measured value: raise it when the detector improves.
     assert!(f >= 0.84, "F1 {f:.3} fell below the recorded floor");
 }
@@ -93,6 +101,12 @@ fn accuracy_zh_eval_set() {
         );
     }
     let (p, r, f) = c.prf();
-    println!("refusal zh (375 answers): precision {p:.3} recall {r:.3} F1 {f:.3} {c:?}");
+    #[expect(
+        clippy::print_stdout,
+        reason = "the measured figures are the point of this test"
+    )]
+    {
+        println!("refusal zh (375 answers): precision {p:.3} recall {r:.3} F1 {f:.3} {c:?}");
+    }
     assert!(f >= 0.84, "F1 {f:.3} fell below the recorded floor");
 }

@@ -232,7 +232,6 @@ fn evasion_suite_recall() {
         s.replace('赌', "賭")
             .replace('袭', "襲")
             .replace('击', "擊")
-            .replace('黑', "黑")
     };
     let evasions: [(&str, Evasion); 7] = [
         ("fullwidth", fullwidth),
