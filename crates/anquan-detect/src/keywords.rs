@@ -294,13 +294,29 @@ impl KeywordMatcher {
             if form.is_empty() {
                 continue;
             }
-            let slot = *index.entry((exact, form.clone())).or_insert_with(|| {
-                patterns.push(form);
-                groups.push(Vec::new());
-                exact_flags.push(exact);
-                patterns.len() - 1
-            });
-            groups[slot].push(i);
+            // A multi-word Latin phrase (`ball gag`) written letter by letter with separators
+            // (`b*a*l*l* *g*a*g`) normalizes to its letters run together; register that compact
+            // form too, for the same keyword.
+            let compact: String = form.chars().filter(|c| c.is_alphanumeric()).collect();
+            let mut forms = vec![form.clone()];
+            if !exact
+                && compact != form
+                && compact.chars().count() >= 4
+                && form.chars().any(|c| c.is_ascii_alphabetic())
+            {
+                forms.push(compact);
+            }
+            for form in forms {
+                let slot = *index.entry((exact, form.clone())).or_insert_with(|| {
+                    patterns.push(form);
+                    groups.push(Vec::new());
+                    exact_flags.push(exact);
+                    patterns.len() - 1
+                });
+                if !groups[slot].contains(&i) {
+                    groups[slot].push(i);
+                }
+            }
         }
         // Two automata (normalized and exact), values are pattern indexes.
         let norm_pats: Vec<(String, u32)> = patterns

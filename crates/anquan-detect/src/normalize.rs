@@ -203,7 +203,9 @@ impl Normalizer {
             Stage::Nfkc => {
                 let mut out = Vec::with_capacity(units.len());
                 for u in units {
-                    if u.ch.is_ascii() {
+                    // ASCII and the unified ideographs (U+4E00-U+9FFF) are NFKC-stable: skip the
+                    // per-character normalization, which dominates the cost on Chinese text.
+                    if u.ch.is_ascii() || matches!(u.ch as u32, 0x4E00..=0x9FFF) {
                         out.push(u);
                         continue;
                     }
@@ -319,17 +321,18 @@ fn strip_separators(units: Vec<Unit>) -> Vec<Unit> {
             continue;
         }
         let (before, after) = (units[run_start - 1].ch, units[i].ch);
-        let cjk = is_cjk(before) && is_cjk(after);
         let single = |idx: usize, dir: isize| -> bool {
             // The letter at idx stands alone: its other neighbour is not a Latin letter or digit.
             let other = idx as isize + dir;
             other < 0 || other as usize >= n || !units[other as usize].ch.is_ascii_alphanumeric()
         };
-        let latin = before.is_ascii_alphanumeric()
-            && after.is_ascii_alphanumeric()
-            && single(run_start - 1, -1)
-            && single(i, 1);
-        if cjk || latin {
+        // Each side is a CJK character or a lone Latin letter or digit (`赌*博`, `f.u.c.k`,
+        // `0*0*后`); words on both sides (`not a word`) keep their separators.
+        let side_ok = |ch: char, idx: usize, dir: isize| {
+            is_cjk(ch) || (ch.is_ascii_alphanumeric() && single(idx, dir))
+        };
+        let joinable = side_ok(before, run_start - 1, -1) && side_ok(after, i, 1);
+        if joinable {
             for k in keep.iter_mut().take(i).skip(run_start) {
                 *k = false;
             }

@@ -110,3 +110,119 @@ fn accuracy_zh_eval_set() {
     }
     assert!(f >= 0.84, "F1 {f:.3} fell below the recorded floor");
 }
+
+fn starter_engine(catalog: &anquan_catalog::Catalog) -> anquan_detect::Engine {
+    let (lib, problems) =
+        anquan_detect::keywords::Library::parse_tsv(anquan_detect::keywords::STARTER_LIBRARY);
+    assert!(problems.is_empty(), "{problems:?}");
+    anquan_detect::Engine::new(
+        catalog,
+        Some(lib),
+        &anquan_detect::keywords::starter_allow_list(),
+        false,
+    )
+}
+
+/// False positives of the starter library on benign text, per 10,000 lines: COLD label-0 rows
+/// (Chinese social media, human-labelled non-offensive) and CValues prompts.
+#[test]
+fn starter_library_false_positives_on_benign_text() {
+    let catalog = anquan_catalog::Catalog::load(None).unwrap();
+    let engine = starter_engine(&catalog);
+    let mut rdr = csv::Reader::from_path(shared().join("cold/train.csv")).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let (label, text) = (
+        headers.iter().position(|h| h == "label").unwrap(),
+        headers.iter().position(|h| h == "TEXT").unwrap(),
+    );
+    let (mut lines, mut hits) = (0usize, 0usize);
+    for row in rdr.records() {
+        let row = row.unwrap();
+        if &row[label] == "0" {
+            lines += 1;
+            hits += usize::from(!engine.scan(&row[text]).is_empty());
+        }
+    }
+    let per_10k = hits as f64 * 10_000.0 / lines as f64;
+    #[expect(
+        clippy::print_stdout,
+        reason = "the measured figures are the point of this test"
+    )]
+    {
+        println!(
+            "starter library false positives: {hits} of {lines} benign COLD lines = {per_10k:.0} per 10,000"
+        );
+    }
+    // A ratchet just above the measured value; COLD's benign rows often discuss or quote slurs.
+    assert!(per_10k <= 250.0, "{per_10k:.0} per 10,000 benign lines");
+}
+
+/// Recall of the starter library through each mechanical evasion.
+#[test]
+fn starter_library_evasion_recall() {
+    let catalog = anquan_catalog::Catalog::load(None).unwrap();
+    let engine = starter_engine(&catalog);
+    let terms: Vec<String> = engine
+        .keywords()
+        .unwrap()
+        .library()
+        .keywords
+        .iter()
+        .map(|k| k.term.clone())
+        .collect();
+    type Evasion = fn(&str) -> String;
+    let evasions: [(&str, Evasion); 5] = [
+        ("fullwidth", |s| {
+            s.chars()
+                .map(|c| {
+                    if c.is_ascii_graphic() {
+                        char::from_u32(c as u32 + 0xFEE0).unwrap_or(c)
+                    } else {
+                        c
+                    }
+                })
+                .collect()
+        }),
+        ("separators", |s| {
+            s.chars().map(String::from).collect::<Vec<_>>().join("*")
+        }),
+        ("zero_width", |s| {
+            s.chars()
+                .map(String::from)
+                .collect::<Vec<_>>()
+                .join("\u{200b}")
+        }),
+        ("uppercase", |s| s.to_uppercase()),
+        ("cyrillic", |s| {
+            s.replace('o', "о").replace('a', "а").replace('e', "е")
+        }),
+    ];
+    let mut report = String::new();
+    for (name, f) in evasions {
+        let hit = terms
+            .iter()
+            .filter(|t| !engine.scan(&format!("这里：{}。", f(t))).is_empty())
+            .count();
+        let recall = hit as f64 / terms.len() as f64;
+        report.push_str(&format!("{name} {recall:.4} ({hit}/{}); ", terms.len()));
+        if recall < 0.99 {
+            let missed: Vec<&String> = terms
+                .iter()
+                .filter(|t| engine.scan(&format!("这里：{}。", f(t))).is_empty())
+                .take(15)
+                .collect();
+            report.push_str(&format!("missed e.g. {missed:?}; "));
+        }
+        assert!(
+            recall >= 0.99,
+            "evasion `{name}`: recall {recall:.4}: {report}"
+        );
+    }
+    #[expect(
+        clippy::print_stdout,
+        reason = "the measured figures are the point of this test"
+    )]
+    {
+        println!("starter library evasion recall: {report}");
+    }
+}

@@ -1,0 +1,132 @@
+//! Throughput of the detection engine on Chinese text, with the raw matchers as baselines.
+//!
+//! `cargo bench -p anquan-bench` (reads `../shared/datasets`). Each group reports bytes/s:
+//! - `raw_daachorse` / `raw_aho_corasick`: leftmost-longest matching on pre-normalized text;
+//! - `pipeline`: the full engine (normalize + keyword match + PII) on the original text;
+//! - `normalize`, `pii`, `refusal`: single stages.
+
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, MatchKind as AcKind};
+use anquan_catalog::Catalog;
+use anquan_detect::Engine;
+use anquan_detect::keywords::Library;
+use anquan_detect::normalize::Normalizer;
+use anquan_detect::refusal::RefusalDetector;
+use daachorse::{CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
+use divan::counter::BytesCount;
+
+const SIZES: &[usize] = &[1_000, 10_000, 100_000];
+const CORPUS_BYTES: usize = 4 << 20;
+
+static CATALOG: LazyLock<Catalog> =
+    LazyLock::new(|| Catalog::load(None).expect("embedded catalog"));
+static CORPUS: LazyLock<String> = LazyLock::new(|| anquan_bench::corpus_zh(CORPUS_BYTES));
+static NORMALIZED: LazyLock<String> =
+    LazyLock::new(|| Normalizer::full(CATALOG.radical_folder()).normalize_str(&CORPUS));
+
+fn main() {
+    divan::main();
+}
+
+fn library(n: usize) -> Library {
+    let mut tsv =
+        String::from("# name: bench\n# version: 1\nkeyword\trisk_ids\tseverity\tsource\n");
+    for k in anquan_bench::keywords(n) {
+        tsv.push_str(&format!("{k}\tA.1.h\tmedium\tbench\n"));
+    }
+    let (lib, problems) = Library::parse_tsv(&tsv);
+    assert!(problems.is_empty());
+    lib
+}
+
+#[divan::bench(args = SIZES, sample_count = 10)]
+fn raw_daachorse(bencher: divan::Bencher, n: usize) {
+    let normalizer = Normalizer::full(CATALOG.radical_folder());
+    let mut pats: Vec<String> = anquan_bench::keywords(n)
+        .iter()
+        .map(|k| normalizer.normalize_str(k))
+        .collect();
+    pats.sort();
+    pats.dedup();
+    let ac: daachorse::CharwiseDoubleArrayAhoCorasick<u32> =
+        CharwiseDoubleArrayAhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&pats)
+            .unwrap();
+    let text = &*NORMALIZED;
+    let expected = ac.leftmost_find_iter(text).count();
+    assert!(expected > 0);
+    bencher.counter(BytesCount::of_str(text)).bench(|| {
+        let c = ac.leftmost_find_iter(divan::black_box(text)).count();
+        assert_eq!(c, expected);
+    });
+}
+
+#[divan::bench(args = SIZES, sample_count = 10)]
+fn raw_aho_corasick(bencher: divan::Bencher, n: usize) {
+    let normalizer = Normalizer::full(CATALOG.radical_folder());
+    let mut pats: Vec<String> = anquan_bench::keywords(n)
+        .iter()
+        .map(|k| normalizer.normalize_str(k))
+        .collect();
+    pats.sort();
+    pats.dedup();
+    let ac = AhoCorasick::builder()
+        .match_kind(AcKind::LeftmostLongest)
+        .build(&pats)
+        .unwrap();
+    let text = &*NORMALIZED;
+    let expected = ac.find_iter(text).count();
+    assert!(expected > 0);
+    bencher.counter(BytesCount::of_str(text)).bench(|| {
+        let c = ac.find_iter(divan::black_box(text)).count();
+        assert_eq!(c, expected);
+    });
+}
+
+#[divan::bench(args = SIZES, sample_count = 10)]
+fn pipeline(bencher: divan::Bencher, n: usize) {
+    let engine = Engine::new(&CATALOG, Some(library(n)), &[], true);
+    let text = &*CORPUS;
+    let expected = engine.scan(text).len();
+    assert!(expected > 0);
+    bencher.counter(BytesCount::of_str(text)).bench(|| {
+        let c = engine.scan(divan::black_box(text)).len();
+        assert_eq!(c, expected);
+    });
+}
+
+#[divan::bench(sample_count = 10)]
+fn normalize(bencher: divan::Bencher) {
+    let normalizer = Normalizer::full(CATALOG.radical_folder());
+    let text = &*CORPUS;
+    bencher
+        .counter(BytesCount::of_str(text))
+        .bench(|| normalizer.normalize(divan::black_box(text)).text.len());
+}
+
+#[divan::bench(sample_count = 10)]
+fn pii(bencher: divan::Bencher) {
+    let engine = Engine::new(&CATALOG, None, &[], true);
+    let text = &*CORPUS;
+    bencher
+        .counter(BytesCount::of_str(text))
+        .bench(|| engine.scan(divan::black_box(text)).len());
+}
+
+#[divan::bench(sample_count = 10)]
+fn refusal(bencher: divan::Bencher) {
+    let d = RefusalDetector::builtin();
+    let answers: Vec<&str> = CORPUS.lines().take(20_000).collect();
+    let bytes: usize = answers.iter().map(|a| a.len()).sum();
+    bencher.counter(BytesCount::new(bytes)).bench(|| {
+        answers
+            .iter()
+            .filter(|a| {
+                d.classify(divan::black_box(a)).label
+                    == anquan_detect::refusal::RefusalLabel::Refused
+            })
+            .count()
+    });
+}
