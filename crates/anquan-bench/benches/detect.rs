@@ -130,3 +130,25 @@ fn refusal(bencher: divan::Bencher) {
             .count()
     });
 }
+
+const STAGES: &[&str] = &[
+    "nfkc",
+    "radicals",
+    "case_fold",
+    "t2s",
+    "confusables",
+    "strip_invisible",
+    "strip_separators",
+    "recompose",
+];
+
+/// Each normalization stage alone, to see where the time goes.
+#[divan::bench(args = STAGES, sample_count = 5)]
+fn normalize_stage(bencher: divan::Bencher, stage: &str) {
+    let stage = anquan_detect::normalize::Stage::from_id(stage).expect("stage id");
+    let normalizer = Normalizer::new(&[stage], CATALOG.radical_folder());
+    let text = &*CORPUS;
+    bencher
+        .counter(BytesCount::of_str(text))
+        .bench(|| normalizer.normalize(divan::black_box(text)).text.len());
+}

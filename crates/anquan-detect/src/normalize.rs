@@ -125,6 +125,8 @@ pub struct Normalizer {
     radicals: RadicalFolder,
     confusables: HashMap<char, char>,
     components: HashMap<(char, char), char>,
+    /// Sorted first characters of `components`, a cheap pre-check before hashing a pair.
+    component_firsts: Vec<char>,
 }
 
 const CONFUSABLES: &str = include_str!("../data/confusables.tsv");
@@ -149,12 +151,16 @@ impl Normalizer {
                 let (a, b) = (parts.next()?, parts.next()?);
                 Some(((a, b), r.get(1)?.chars().next()?))
             })
-            .collect();
+            .collect::<HashMap<(char, char), char>>();
+        let mut component_firsts: Vec<char> = components.keys().map(|(a, _)| *a).collect();
+        component_firsts.sort_unstable();
+        component_firsts.dedup();
         Normalizer {
             stages: stages.to_vec(),
             radicals,
             confusables,
             components,
+            component_firsts,
         }
     }
 
@@ -181,8 +187,20 @@ impl Normalizer {
                 end: i + ch.len_utf8(),
             })
             .collect();
-        for stage in &self.stages {
-            units = self.apply(*stage, units);
+        // Consecutive character-local stages run fused in one pass; the others one by one.
+        let mut i = 0;
+        while i < self.stages.len() {
+            let mut j = i;
+            while j < self.stages.len() && is_local(self.stages[j]) {
+                j += 1;
+            }
+            if j > i + 1 {
+                units = self.apply_local_chain(&self.stages[i..j], units);
+                i = j;
+            } else {
+                units = self.apply(self.stages[i], units);
+                i += 1;
+            }
         }
         let mut out = String::with_capacity(text.len());
         let mut map = Vec::with_capacity(units.len());
@@ -191,6 +209,48 @@ impl Normalizer {
             out.push(u.ch);
         }
         Normalized { text: out, map }
+    }
+
+    /// Apply character-local stages in one pass. Characters that every local stage leaves alone
+    /// (unified ideographs, printable lowercase ASCII) take a fast path.
+    fn apply_local_chain(&self, chain: &[Stage], units: Vec<Unit>) -> Vec<Unit> {
+        let mut out = Vec::with_capacity(units.len());
+        let mut buf: Vec<char> = Vec::with_capacity(4);
+        let mut tmp: Vec<char> = Vec::with_capacity(4);
+        for u in units {
+            let c = u.ch;
+            if matches!(c as u32, 0x4E00..=0x9FFF)
+                || (c.is_ascii() && !c.is_ascii_uppercase() && !c.is_ascii_control())
+            {
+                out.push(u);
+                continue;
+            }
+            buf.clear();
+            buf.push(c);
+            for stage in chain {
+                tmp.clear();
+                for &ch in &buf {
+                    self.local_char(*stage, ch, &mut tmp);
+                }
+                std::mem::swap(&mut buf, &mut tmp);
+            }
+            out.extend(buf.iter().map(|&ch| Unit { ch, ..u }));
+        }
+        out
+    }
+
+    /// One character-local stage on one character, pushing its output (none, one or more).
+    fn local_char(&self, stage: Stage, ch: char, out: &mut Vec<char>) {
+        match stage {
+            Stage::Nfkc if ch.is_ascii() || matches!(ch as u32, 0x4E00..=0x9FFF) => out.push(ch),
+            Stage::Nfkc => out.extend(std::iter::once(ch).nfkc()),
+            Stage::Radicals => out.push(self.radicals.fold_char(ch)),
+            Stage::CaseFold if ch.is_ascii() => out.push(ch.to_ascii_lowercase()),
+            Stage::CaseFold => out.extend(ch.to_lowercase()),
+            Stage::Confusables => out.push(self.confusables.get(&ch).copied().unwrap_or(ch)),
+            Stage::StripInvisible if is_invisible(ch) => {}
+            _ => out.push(ch),
+        }
     }
 
     /// Normalize a keyword or phrase, without offsets.
@@ -230,6 +290,8 @@ impl Normalizer {
                             ch: u.ch.to_ascii_lowercase(),
                             ..u
                         });
+                    } else if is_cjk(u.ch) {
+                        out.push(u);
                     } else {
                         for ch in u.ch.to_lowercase() {
                             out.push(Unit { ch, ..u });
@@ -256,9 +318,14 @@ impl Normalizer {
             }
             Stage::Confusables => units
                 .into_iter()
-                .map(|u| Unit {
-                    ch: self.confusables.get(&u.ch).copied().unwrap_or(u.ch),
-                    ..u
+                .map(|u| {
+                    if u.ch.is_ascii() || is_cjk(u.ch) {
+                        return u;
+                    }
+                    Unit {
+                        ch: self.confusables.get(&u.ch).copied().unwrap_or(u.ch),
+                        ..u
+                    }
                 })
                 .collect(),
             Stage::StripInvisible => units.into_iter().filter(|u| !is_invisible(u.ch)).collect(),
@@ -268,6 +335,7 @@ impl Normalizer {
                 let mut i = 0;
                 while i < units.len() {
                     if i + 1 < units.len()
+                        && self.component_firsts.binary_search(&units[i].ch).is_ok()
                         && let Some(&ch) = self.components.get(&(units[i].ch, units[i + 1].ch))
                     {
                         out.push(Unit {
@@ -285,6 +353,18 @@ impl Normalizer {
             }
         }
     }
+}
+
+/// Stages that map each character on its own, without context.
+fn is_local(stage: Stage) -> bool {
+    matches!(
+        stage,
+        Stage::Nfkc
+            | Stage::Radicals
+            | Stage::CaseFold
+            | Stage::Confusables
+            | Stage::StripInvisible
+    )
 }
 
 /// Is `c` a CJK ideograph (unified, extension A, compatibility)?
