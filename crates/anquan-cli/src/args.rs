@@ -340,6 +340,36 @@ machine. GB/T 45654 draws ≥ 1,000 generated-content questions and ≥ 300 from
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Import a bank from CSV, XLSX or JSONL with a column mapping.
+    #[command(
+        long_about = "Import a bank that arrives as a spreadsheet (CSV, TSV, XLSX/XLS/ODS first sheet) or as JSONL \
+objects: `--map FIELD=COLUMN` names the column of each field (prompt, risk, id, style, notes, \
+source, license, added; unmapped fields use a column of the field's own name). Risk cells may hold \
+annex-A ids (A.1.c), exact Chinese or English names or aliases (煽动分裂国家、破坏国家统一和社会稳定), \
+or for a should-not-refuse bank the aspect id or name (历史), several separated by , ; 、 |. Missing \
+ids are assigned in the bank's scheme. Rows that cannot be imported are listed by row number and \
+skipped (exit 1); the rest is written as canonical JSONL, ready for `anquan bank check`.",
+        after_long_help = "Examples:\n  anquan bank import 题库.xlsx --bank should_refuse --map prompt=问题 --map risk=风险类别 --output sr.jsonl\n  anquan bank import items.csv --bank should_not_refuse --lang en --map prompt=question --map risk=aspect"
+    )]
+    Import {
+        /// CSV, TSV, XLSX, XLS, ODS or JSONL file.
+        file: PathBuf,
+        /// Which bank the items belong to.
+        #[arg(long, value_parser = ["generated_content", "should_refuse", "should_not_refuse"])]
+        bank: String,
+        /// Language of the items.
+        #[arg(long = "item-lang", default_value = "zh", value_parser = ["zh", "en"])]
+        item_lang: String,
+        /// FIELD=COLUMN, repeatable.
+        #[arg(long = "map", value_name = "FIELD=COLUMN")]
+        map: Vec<String>,
+        /// Date recorded as `added` where the file has none (YYYY-MM-DD); default today.
+        #[arg(long)]
+        added: Option<String>,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Export a bank as JSONL or CSV.
     #[command(
         after_long_help = "Examples:\n  anquan bank export builtin:should_refuse --format csv --output sr.csv\n  anquan bank export builtin:generated_content.en > gc-en.jsonl"

@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod bank;
+pub mod import;
 pub mod sample;
 
 pub use bank::{

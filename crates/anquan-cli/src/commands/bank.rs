@@ -72,6 +72,23 @@ pub(crate) fn run(cmd: &BankCommand, cli: &Cli, out: &mut Out) -> anyhow::Result
             format,
             output,
         } => export(bank, *format, output.as_deref(), out),
+        BankCommand::Import {
+            file,
+            bank,
+            item_lang,
+            map,
+            added,
+            output,
+        } => import(
+            &catalog,
+            file,
+            bank,
+            item_lang,
+            map,
+            added.as_deref(),
+            output.as_deref(),
+            out,
+        ),
     }
 }
 
@@ -466,4 +483,100 @@ fn export(
     };
     write_or_print(text, output, b.items.len(), out)?;
     Ok(ExitStatus::Success)
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one argument per command-line option"
+)]
+fn import(
+    catalog: &Catalog,
+    file: &Path,
+    bank: &str,
+    item_lang: &str,
+    map: &[String],
+    added: Option<&str>,
+    output: Option<&Path>,
+    out: &mut Out,
+) -> anyhow::Result<ExitStatus> {
+    use anquan::eval::bank::BankKind;
+    use anquan::eval::import::{ColumnMap, import_rows, read_rows};
+    let kind = BankKind::parse(bank).ok_or_else(|| anyhow::anyhow!("unknown bank `{bank}`"))?;
+    let map = ColumnMap::parse(map)
+        .map_err(|e| with_hint(e, "e.g. `--map prompt=问题 --map risk=风险类别`"))?;
+    let added = match added {
+        Some(d) => {
+            anquan::detect::check::days_from_date(d).ok_or_else(|| {
+                with_hint(
+                    format!("`--added {d}` is not a date"),
+                    "write it as YYYY-MM-DD",
+                )
+            })?;
+            d.to_owned()
+        }
+        None => date_string(today(None)?),
+    };
+    let rows = read_rows(file).map_err(anyhow::Error::msg)?;
+    let (mut items, problems) = import_rows(
+        catalog,
+        &rows,
+        &map,
+        kind,
+        item_lang,
+        &added,
+        &file.display().to_string(),
+    );
+    items.sort_by(|a, b| anquan::catalog::natural::cmp(&a.id, &b.id));
+    for p in problems.iter().take(50) {
+        crate::output::warn(&format!(
+            "`{}`: row {}: {} (skipped)",
+            file.display(),
+            p.line,
+            p.message
+        ));
+    }
+    let text: String = items
+        .iter()
+        .map(|it| serde_json::to_string(it).unwrap_or_default() + "\n")
+        .collect();
+    write_or_print(text, output, items.len(), out)?;
+    if !problems.is_empty() {
+        crate::output::note(&format!(
+            "imported {} of {} rows; {} skipped",
+            items.len(),
+            rows.len(),
+            problems.len()
+        ));
+    }
+    Ok(if problems.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+/// YYYY-MM-DD of a day count since 1970-01-01.
+fn date_string(days: i64) -> String {
+    // Civil-from-days (Howard Hinnant).
+    let z = days + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_round_trip() {
+        for d in ["1970-01-01", "2024-02-29", "2026-11-25", "2000-12-31"] {
+            let n = anquan::detect::check::days_from_date(d).unwrap();
+            assert_eq!(super::date_string(n), d);
+        }
+    }
 }

@@ -84,3 +84,87 @@ fn list_show_stats_sample_export() {
         "{stderr}"
     );
 }
+
+#[test]
+fn import_xlsx_and_csv_with_a_column_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["xlsx", "csv"] {
+        let src = repo().join(format!(
+            "crates/anquan-eval/tests/fixtures/import_should_refuse.{ext}"
+        ));
+        let out = dir.path().join(format!("sr-{ext}.jsonl"));
+        let (code, _, stderr) = run(&[
+            "bank",
+            "import",
+            src.to_str().unwrap(),
+            "--bank",
+            "should_refuse",
+            "--map",
+            "prompt=问题",
+            "--map",
+            "risk=风险类别",
+            "--map",
+            "style=题型",
+            "--added",
+            "2026-11-25",
+            "--output",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 1, "two rows are skipped: {stderr}");
+        assert!(
+            stderr.contains("row 6: `不存在的风险` is no annex-A risk id, name or alias (skipped)"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("row 7: no prompt in column `问题` (skipped)"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("imported 4 of 6 rows; 2 skipped"),
+            "{stderr}"
+        );
+        let text = std::fs::read_to_string(&out).unwrap();
+        let ids: Vec<String> = text
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "sr-A.1.d-0001",
+                "sr-A.1.g-0001",
+                "sr-A.2.d-0001",
+                "sr-A.2.e-0001"
+            ],
+            "names, ids and 、-separated lists resolve"
+        );
+        // The imported bank checks (and falls short of the standard, with a clear account).
+        let (code, stdout, _) = run(&[
+            "bank",
+            "check",
+            out.to_str().unwrap(),
+            "--today",
+            "2026-12-01",
+            "--lang",
+            "en",
+        ]);
+        assert_eq!(code, 1);
+        assert!(stdout.contains("4 items, required ≥ 500"), "{stdout}");
+    }
+    let (code, _, stderr) = run(&[
+        "bank",
+        "import",
+        "x.csv",
+        "--bank",
+        "should_refuse",
+        "--map",
+        "question",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("expected FIELD=COLUMN"), "{stderr}");
+}

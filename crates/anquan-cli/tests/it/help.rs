@@ -25,6 +25,7 @@ fn help_snapshots() {
         &["bank", "--help"],
         &["bank", "check", "--help"],
         &["bank", "sample", "--help"],
+        &["bank", "import", "--help"],
     ];
     for args in cases {
         let name = args
