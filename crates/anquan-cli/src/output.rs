@@ -136,6 +136,51 @@ pub(crate) fn print_error(err: &anyhow::Error) {
     }
 }
 
+/// Quote a CSV field when it needs it (RFC 4180).
+pub(crate) fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Days since 1970-01-01 of `--today DATE`, or of today.
+pub(crate) fn today(given: Option<&str>) -> anyhow::Result<i64> {
+    match given {
+        Some(d) => anquan::detect::check::days_from_date(d).ok_or_else(|| {
+            with_hint(
+                format!("`--today {d}` is not a date"),
+                "write it as YYYY-MM-DD",
+            )
+        }),
+        None => {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            Ok((secs / 86_400) as i64)
+        }
+    }
+}
+
+/// One clause verdict as a line: `[pass] id  name: detail  (clause status: …)`.
+pub(crate) fn clause_line(out: &Out, c: &anquan::detect::check::ClauseResult) -> String {
+    format!(
+        "[{}] {}  {}: {}  ({}: {})",
+        if c.passed {
+            out.t("通过", "pass")
+        } else {
+            out.t("不符合", "FAIL")
+        },
+        c.id,
+        c.name.get(out.lang),
+        c.detail.get(out.lang),
+        out.t("条款核实状态", "clause status"),
+        c.status.label(out.lang)
+    )
+}
+
 /// Print a warning for the user to stderr (`warning: …`).
 pub(crate) fn warn(message: &str) {
     #[expect(clippy::print_stderr, reason = "user-facing warnings go to stderr")]

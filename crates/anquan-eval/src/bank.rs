@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anquan_catalog::Catalog;
 use anquan_catalog::model::ThresholdKind;
-use anquan_core::{Text, Verification};
+use anquan_core::Text;
 use anquan_detect::normalize::Normalizer;
 use serde::{Deserialize, Serialize};
 
@@ -259,20 +259,8 @@ pub struct Coverage {
     pub ok: bool,
 }
 
-/// One clause's verdict.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ClauseVerdict {
-    /// Clause id.
-    pub id: String,
-    /// Clause name.
-    pub name: Text,
-    /// The clause's own verification status.
-    pub status: Verification,
-    /// Met.
-    pub passed: bool,
-    /// What was measured against what.
-    pub detail: Text,
-}
+/// One clause's verdict (the same type the keyword-library check uses).
+pub use anquan_detect::check::ClauseResult as ClauseVerdict;
 
 /// A pair of near-duplicate items.
 #[derive(Debug, Clone, PartialEq, Serialize)]

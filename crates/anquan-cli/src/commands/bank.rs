@@ -15,7 +15,7 @@ use super::load_catalog;
 use super::scan::read_utf8;
 use crate::ExitStatus;
 use crate::args::{BankCommand, BankFormat, Cli};
-use crate::output::{Out, table, with_hint};
+use crate::output::{Out, clause_line, csv_field, table, today, with_hint};
 
 /// Load `builtin:NAME` or a JSONL file.
 fn load(spec: &str) -> anyhow::Result<(Bank, Vec<LineProblem>)> {
@@ -36,22 +36,6 @@ fn load(spec: &str) -> anyhow::Result<(Bank, Vec<LineProblem>)> {
     }
     let text = read_utf8(Path::new(spec))?;
     Ok(parse_jsonl(spec, &text))
-}
-
-fn today(given: Option<&str>) -> anyhow::Result<i64> {
-    match given {
-        Some(d) => anquan::detect::check::days_from_date(d).ok_or_else(|| {
-            with_hint(
-                format!("`--today {d}` is not a date"),
-                "write it as YYYY-MM-DD",
-            )
-        }),
-        None => Ok((std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
-            / 86_400) as i64),
-    }
 }
 
 pub(crate) fn run(cmd: &BankCommand, cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
@@ -157,19 +141,8 @@ fn check(
         ));
         out.blank();
         for c in &r.clauses {
-            out.line(format!(
-                "[{}] {}  {}: {}  ({}: {})",
-                if c.passed {
-                    out.t("通过", "pass")
-                } else {
-                    out.t("不符合", "FAIL")
-                },
-                c.id,
-                c.name.get(lang),
-                c.detail.get(lang),
-                out.t("条款核实状态", "clause status"),
-                c.status.label(lang)
-            ));
+            let line = clause_line(out, c);
+            out.line(line);
         }
         let styles: Vec<String> = r.styles.iter().map(|(k, v)| format!("{k} {v}")).collect();
         out.line(format!(
@@ -430,14 +403,6 @@ fn sample(
         .collect();
     write_or_print(text, output, drawn.len(), out)?;
     Ok(ExitStatus::Success)
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 fn export(

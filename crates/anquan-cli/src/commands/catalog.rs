@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::load_catalog;
 use crate::ExitStatus;
 use crate::args::{CatalogCommand, Cli, ExportFormat, FrameworkArg};
-use crate::output::{Out, table, with_hint};
+use crate::output::{Out, csv_field, table, with_hint};
 
 pub(crate) fn run(cmd: &CatalogCommand, cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
     if let CatalogCommand::Validate = cmd {
@@ -888,14 +888,6 @@ fn search(
         });
     }
     Ok(ExitStatus::Success)
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 fn export(

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anquan::core::Lang;
-use anquan::detect::check::{check_libraries, days_from_date};
+use anquan::detect::check::check_libraries;
 use anquan::detect::normalize::{Normalizer, Stage};
 use serde_json::json;
 
@@ -11,7 +11,7 @@ use super::load_catalog;
 use super::scan::load_library;
 use crate::ExitStatus;
 use crate::args::{Cli, KeywordsCommand};
-use crate::output::{Out, table, with_hint};
+use crate::output::{Out, clause_line, table};
 
 pub(crate) fn run(cmd: &KeywordsCommand, cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
     let catalog = load_catalog(cli)?;
@@ -23,24 +23,6 @@ pub(crate) fn run(cmd: &KeywordsCommand, cli: &Cli, out: &mut Out) -> anyhow::Re
     }
 }
 
-fn today_days(given: Option<&str>) -> anyhow::Result<i64> {
-    match given {
-        Some(d) => days_from_date(d).ok_or_else(|| {
-            with_hint(
-                format!("`--today {d}` is not a date"),
-                "write it as YYYY-MM-DD",
-            )
-        }),
-        None => {
-            let secs = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            Ok((secs / 86_400) as i64)
-        }
-    }
-}
-
 fn check(
     catalog: &anquan::catalog::Catalog,
     paths: &[String],
@@ -48,7 +30,7 @@ fn check(
     out: &mut Out,
 ) -> anyhow::Result<ExitStatus> {
     let lang = out.lang;
-    let today = today_days(today)?;
+    let today = crate::output::today(today)?;
     let mut libs = Vec::new();
     let mut problems = Vec::new();
     for p in paths {
@@ -114,19 +96,8 @@ fn check(
     ));
     out.blank();
     for c in &report.clauses {
-        out.line(format!(
-            "[{}] {}  {}: {}  ({}: {})",
-            if c.passed {
-                out.t("通过", "pass")
-            } else {
-                out.t("不符合", "FAIL")
-            },
-            c.id,
-            c.name.get(lang),
-            c.detail.get(lang),
-            out.t("条款核实状态", "clause status"),
-            c.status.label(lang)
-        ));
+        let line = clause_line(out, c);
+        out.line(line);
     }
     if !report.duplicates.is_empty() {
         out.blank();
