@@ -114,10 +114,18 @@ verification status.",
     #[command(
         long_about = "A tour of what anquan knows and does today, on the embedded catalog and example profiles: \
 the catalog's contents, the GB/T 45654 clauses with their thresholds and verification status, and \
-the grading of six example applications (examples/intake/).",
+the grading of six example applications (examples/intake/), the built-in test banks and the starter \
+keyword library checked against their clauses, and the detection engine on a sample text.",
         after_long_help = "Examples:\n  anquan tour\n  anquan tour --lang en"
     )]
-    Tour,
+    Tour(TourArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TourArgs {
+    /// Check update periods as of this date (YYYY-MM-DD) instead of today.
+    #[arg(long, value_name = "DATE")]
+    pub(crate) today: Option<String>,
 }
 
 #[derive(Debug, Args)]

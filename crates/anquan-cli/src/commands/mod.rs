@@ -21,7 +21,7 @@ pub(crate) fn run(cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
         Command::Grade(args) => grade::run(args, cli, out),
         Command::Keywords(args) => keywords::run(&args.command, cli, out),
         Command::Scan(args) => scan::run(args, cli, out),
-        Command::Tour => tour::run(cli, out),
+        Command::Tour(args) => tour::run(args, cli, out),
     }
 }
 

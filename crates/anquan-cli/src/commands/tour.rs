@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::load_catalog;
 use crate::ExitStatus;
-use crate::args::Cli;
+use crate::args::{Cli, TourArgs};
 use crate::output::{Out, table};
 
 /// The example intake profiles, embedded so the tour runs anywhere.
@@ -38,7 +38,7 @@ pub(crate) const PROFILES: &[(&str, &str)] = &[
     ),
 ];
 
-pub(crate) fn run(cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(args: &TourArgs, cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
     let lang = out.lang;
     let catalog = load_catalog(cli)?;
     let count = |f: Framework| {
@@ -56,9 +56,36 @@ pub(crate) fn run(cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
         )?;
         grades.push((*file, grade(&catalog, &answers, file)?));
     }
+    // The built-in banks and the starter keyword library against their clauses.
+    let day = crate::output::today(args.today.as_deref())?;
+    let normalizer = anquan::detect::normalize::Normalizer::full(catalog.radical_folder());
+    let banks: Vec<_> = ["generated_content", "should_refuse", "should_not_refuse"]
+        .iter()
+        .filter_map(|n| anquan::eval::bank::builtin(n))
+        .map(|(b, p)| anquan::eval::bank::check_bank(&catalog, &b, p, &normalizer, day))
+        .collect();
+    let (starter, _) =
+        anquan::detect::keywords::Library::parse_tsv(anquan::detect::keywords::STARTER_LIBRARY);
+    let kw = anquan::detect::check::check_libraries(
+        &catalog,
+        std::slice::from_ref(&starter),
+        &normalizer,
+        day,
+    );
+    let sample = "有人在网上出售冰毒，联系电话13812345678，身份证11010519491231002X。";
+    let engine = anquan::detect::Engine::new(
+        &catalog,
+        Some(starter),
+        &anquan::detect::keywords::starter_allow_list(),
+        true,
+    );
+    let found = engine.scan(sample);
     if out.json {
         out.json_value(&json!({
             "schema": "anquan.tour.v1",
+            "banks": banks.iter().map(|b| json!({"name": b.name, "items": b.items, "passed": b.passed})).collect::<Vec<_>>(),
+            "keyword_library": {"distinct": kw.distinct, "passed": kw.passed},
+            "scan_sample": {"text": sample, "findings": found.len()},
             "catalog_version": catalog.version,
             "records": catalog.iter().count(),
             "risks": {"fw2": count(Framework::Fw2), "fw1": count(Framework::Fw1), "gbt45654": count(Framework::Gbt45654)},
@@ -233,10 +260,74 @@ pub(crate) fn run(cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
         "No national grading formula is published yet; these results come from anquan's documented, overridable rubric (grading/rubric.toml).",
     ));
     out.blank();
+    out.heading(out.t(
+        "内置测试题库与关键词库（按目录条款检查）",
+        "Built-in test banks and keyword library (checked against the catalog's clauses)",
+    ));
+    let mut rows: Vec<Vec<String>> = banks
+        .iter()
+        .map(|b| {
+            vec![
+                b.name.clone(),
+                b.items.to_string(),
+                if b.passed {
+                    out.t("符合", "meets the clauses")
+                } else {
+                    out.t("不符合", "falls short")
+                }
+                .to_owned(),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        "builtin:starter (keywords)".to_owned(),
+        kw.distinct.to_string(),
+        if kw.passed {
+            out.t("符合", "meets the clauses")
+        } else {
+            out.t(
+                "不符合：入门词库，低于标准要求",
+                "falls short: a starter library, below the standard",
+            )
+        }
+        .to_owned(),
+    ]);
+    out.line(table(
+        &[
+            out.t("名称", "name"),
+            out.t("数量", "size"),
+            out.t("结果", "result"),
+        ],
+        &rows,
+    ));
+    out.line(out.t(
+        "详见 `anquan bank check builtin:generated_content …` 与 `anquan keywords check builtin:starter`。",
+        "Details: `anquan bank check builtin:generated_content …` and `anquan keywords check builtin:starter`.",
+    ));
+    out.blank();
+    out.heading(out.t("检测引擎示例", "The detection engine on a sample"));
+    out.line(format!("{}: {sample}", out.t("文本", "text")));
+    for d in &found {
+        out.line(format!(
+            "  {}..{}  {}  [{}]  {}",
+            d.span.start,
+            d.span.end,
+            d.detector,
+            d.risk_ids
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            d.masked.clone().unwrap_or_else(|| d.matched.clone())
+        ));
+    }
+    out.blank();
     out.line(out.t("下一步：", "Next:"));
     out.line("  anquan grade --answers examples/intake/public-chatbot.toml");
     out.line("  anquan grade                                  # interactive");
     out.line("  anquan catalog map A.1.c");
     out.line("  anquan catalog show gbt45654.eval.should_refuse");
+    out.line("  anquan scan --file answer.txt --mask");
+    out.line("  anquan bank sample builtin:generated_content --n 1000 --seed 7");
     Ok(ExitStatus::Success)
 }

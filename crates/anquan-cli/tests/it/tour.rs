@@ -4,13 +4,16 @@ use crate::{json, ok};
 
 #[test]
 fn tour_in_both_languages() {
-    insta::assert_snapshot!("tour_zh", ok(&["tour"]));
-    insta::assert_snapshot!("tour_en", ok(&["tour", "--lang", "en"]));
+    insta::assert_snapshot!("tour_zh", ok(&["tour", "--today", "2026-12-01"]));
+    insta::assert_snapshot!(
+        "tour_en",
+        ok(&["tour", "--lang", "en", "--today", "2026-12-01"])
+    );
 }
 
 #[test]
 fn tour_json() {
-    let v = json(&["tour"]);
+    let v = json(&["tour", "--today", "2026-12-01"]);
     assert_eq!(v["schema"], "anquan.tour.v1");
     assert_eq!(v["risks"]["gbt45654"], 31);
     assert_eq!(v["grades"].as_array().unwrap().len(), 6);
