@@ -17,6 +17,7 @@ anquan-bench` first); see benchsuite/README.md. Steps:
 from __future__ import annotations
 
 import argparse
+import collections
 import csv
 import datetime as dt
 import hashlib
@@ -24,9 +25,11 @@ import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -371,21 +374,33 @@ RECALL_CASES = [
 ]
 
 
-def judge(found: list[str], expected: str) -> tuple[bool, str]:
-    """Hit when a reported match contains the expected value; report what was matched."""
-    hit = any(expected in f for f in found)
-    return hit, ", ".join(found) if found else "—"
+def judge(found: list[str], expected: str) -> tuple[str, str]:
+    """"exact" when a reported match is the expected value, "wider" when one only contains it
+    (boundaries too wide), "miss" otherwise; and what was reported (deduplicated)."""
+    found = list(dict.fromkeys(found))
+    verdict = ("exact" if expected in found
+               else "wider" if any(expected in f for f in found) else "miss")
+    return verdict, ", ".join(found) if found else "—"
 
 
-def anquan_scan(cargo: str, library: Path, text: str) -> list[str]:
-    cmd = [cargo, "run", "-q", "--release", "--bin", "anquan", "--",
-           "scan", "--json", "--library", str(library), text]
+def anquan_findings(cargo: str, args: list[str]) -> list[dict]:
+    """`cargo run -q --release --bin anquan -- scan --json ARGS`, its findings."""
+    cmd = [cargo, "run", "-q", "--release", "--bin", "anquan", "--", "scan", "--json", *args]
     p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     if p.returncode not in (0, 1):  # 1 = findings
         raise SystemExit(f"anquan scan failed ({p.returncode}): {p.stderr}")
-    data = json.loads(p.stdout)
+    return json.loads(p.stdout).get("findings", [])
+
+
+def write_library(path: Path, kws: list[str]) -> None:
+    """The TSV that detect.rs's `library()` builds."""
+    path.write_text("# name: bench\n# version: 1\nkeyword\trisk_ids\tseverity\tsource\n"
+                    + "".join(f"{k}\tA.1.h\tmedium\tbench\n" for k in kws), encoding="utf-8")
+
+
+def anquan_scan(cargo: str, library: Path, text: str) -> list[str]:
     out = []
-    for f in data.get("findings", []):
+    for f in anquan_findings(cargo, ["--library", str(library), text]):
         out.append(f.get("matched", ""))
         out.extend(f.get("keywords", []))
     return out
@@ -452,6 +467,7 @@ def main() -> None:
 
     # 2. Throughput
     rows = []  # dicts for the CSV
+    pres_kinds: collections.Counter = collections.Counter()
     if not args.skip_throughput:
         for n in SIZES:
             for cls in (Pyahocorasick, Flashtext):
@@ -478,6 +494,44 @@ def main() -> None:
                      "note": f"presidio-analyzer {pkg_version('presidio-analyzer')}; phone(CN),"
                              " email, credit card, IP; no NLP model"})
         print(f"{pres.name:>18} {rows[-1]['mb_s']:8.2f} MB/s  matches={count}", file=sys.stderr)
+        pres_kinds = collections.Counter(r.entity_type for r in pres.engine.analyze(
+            text=corpus, language=pres.lang, entities=pres.entities))
+
+    # What our engine finds in the same corpus (the CLI builds the engine as detect.rs does:
+    # `--library` TSV, no allow list), for the match counts beside the peers'.
+    tmp = Path(tempfile.mkdtemp(prefix="anquan-peers-"))
+    our_counts: dict[str, int] = {}
+    our_kinds: collections.Counter = collections.Counter()
+    try:
+        (tmp / "corpus.txt").write_text(corpus, encoding="utf-8")
+        for n in SIZES:
+            write_library(tmp / f"lib{n}.tsv", libs[n])
+            our_counts[f"keywords/{n}"] = len(anquan_findings(
+                args.cargo, ["--no-pii", "--library", str(tmp / f"lib{n}.tsv"),
+                             "--file", str(tmp / "corpus.txt")]))
+        found = anquan_findings(args.cargo, ["--no-keywords", "--library", str(tmp / "lib1000.tsv"),
+                                             "--file", str(tmp / "corpus.txt")])
+        our_counts["pii"] = len(found)
+        our_kinds = collections.Counter(f.get("pii", "?") for f in found)
+        # 3. Recall check (the 100k library holds every houbb term, so every probe keyword)
+        big = libs[100_000]
+        for _, task, _, exp in RECALL_CASES:
+            if task == "keywords" and exp not in set(big):
+                raise SystemExit(f"recall keyword {exp} is not in the 100k library")
+        kw_tools = [Pyahocorasick(big), Flashtext(big)]
+        pres = Presidio()
+        recall = []  # (case, task, text, expected, {tool: (verdict, found)})
+        for cid, task, text, exp in RECALL_CASES:
+            res = {}
+            for t in kw_tools:
+                res[t.name] = judge([m[2] for m in t.find(text)], exp) if task == "keywords" else None
+            res[pres.name] = judge([m[2] for m in pres.find(text)], exp) if task == "pii" else None
+            res["anquan scan"] = judge(anquan_scan(args.cargo, tmp / "lib100000.tsv", text), exp)
+            recall.append((cid, task, text, exp, res))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("anquan findings in the corpus: " + ", ".join(f"{k}: {v}" for k, v in our_counts.items()),
+          file=sys.stderr)
 
     # Ours, from the same run's cargo bench log
     ours: dict[str, dict[str, float]] = {}
@@ -490,11 +544,11 @@ def main() -> None:
         group, size = parts[0], (parts[1] if len(parts) > 1 else "")
         task = {"pipeline": "keywords+pii", "raw_daachorse": "keywords",
                 "raw_aho_corasick": "keywords", "pii": "pii"}.get(group, group)
-        rows.append({"tool": f"anquan:{group}", "task": task,
+        matches = our_counts.get("pii", "") if group == "pii" else ""
+        rows.append({"tool": f"anquan:{group if size.isdigit() else key}", "task": task,
                      "library_size": size if size.isdigit() else "",
-                     "mb_s": vals["fastest"], "mb_s_median": vals["median"], "matches": "",
-                     "build_s": "", "note": f"cargo bench -p anquan-bench ({key}); fastest of 10"
-                                            + ("" if size.isdigit() or not size else f" [{size}]")})
+                     "mb_s": vals["fastest"], "mb_s_median": vals["median"], "matches": matches,
+                     "build_s": "", "note": f"cargo bench -p anquan-bench ({key}); divan fastest"})
 
     with open(out / "peers.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=["tool", "task", "library_size", "mb_s", "mb_s_median",
@@ -507,33 +561,14 @@ def main() -> None:
                     r[k] = f"{r[k]:.3f}"
             w.writerow(r)
 
-    # 3. Recall check (the 100k library holds every houbb term, so every probe keyword)
-    big = libs[100_000]
-    for _, task, _, exp in RECALL_CASES:
-        if task == "keywords" and exp not in set(big):
-            raise SystemExit(f"recall keyword {exp} is not in the 100k library")
-    lib_tsv = out / "library-100k.tsv"
-    lib_tsv.write_text("# name: bench\n# version: 1\nkeyword\trisk_ids\tseverity\tsource\n"
-                       + "".join(f"{k}\tA.1.h\tmedium\tbench\n" for k in big), encoding="utf-8")
-    kw_tools = [Pyahocorasick(big), Flashtext(big)]
-    pres = Presidio()
-    recall = []  # (case, task, text, expected, {tool: (hit, found)})
-    for cid, task, text, exp in RECALL_CASES:
-        res = {}
-        for t in kw_tools:
-            res[t.name] = judge([m[2] for m in t.find(text)], exp) if task == "keywords" else None
-        res[pres.name] = judge([m[2] for m in pres.find(text)], exp) if task == "pii" else None
-        res["anquan scan"] = judge(anquan_scan(args.cargo, lib_tsv, text), exp)
-        recall.append((cid, task, text, exp, res))
-    lib_tsv.unlink()  # 1.7 MB, rebuilt each run
     tools = ["anquan scan", "pyahocorasick", "flashtext", "presidio-analyzer"]
     with open(out / "recall.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["case", "task", "text", "expected", "tool", "hit", "found"])
+        w.writerow(["case", "task", "text", "expected", "tool", "verdict", "found"])
         for cid, task, text, exp, res in recall:
             for t in tools:
                 if res.get(t):
-                    w.writerow([cid, task, text, exp, t, int(res[t][0]), res[t][1]])
+                    w.writerow([cid, task, text, exp, t, res[t][0], res[t][1]])
 
     # 4. Summary
     info = sysinfo()
@@ -579,10 +614,11 @@ def main() -> None:
         L.append(f"| {n:,} | {fmt(pl)} | {fmt(rd)} | {fmt(pa)} | {fmt(ft)} | {r1} | {r2} |")
     L.append("")
     counts = {(r["tool"], r["library_size"]): r["matches"] for r in rows if r["matches"] != ""}
-    if counts:
-        L.append("Matches found in the corpus (peers): " + "; ".join(
-            f"{n:,} keywords: pyahocorasick {counts.get(('pyahocorasick', n), '—')}, flashtext "
-            f"{counts.get(('flashtext', n), '—')}" for n in SIZES) + ".\n")
+    L.append("Matches in the corpus (a check that each tool does the work): " + "; ".join(
+        f"{n:,} keywords: pyahocorasick {counts.get(('pyahocorasick', n), '—')}, flashtext "
+        f"{counts.get(('flashtext', n), '—')}, anquan {our_counts.get(f'keywords/{n}', '—')}"
+        for n in SIZES) + ". anquan's are keyword findings of `anquan scan --no-pii --library` "
+        "(matching through normalization; overlapping keywords merge into one finding).\n")
     L.append("## Personal information (MB/s)\n")
     pp, op = peer("presidio-analyzer", "pii"), our("pii")
     L.append("| anquan pii | presidio-analyzer (patterns only) | anquan / presidio |")
@@ -591,15 +627,21 @@ def main() -> None:
     L.append("anquan `pii` looks for more kinds (resident id, bank card, USCC, mobile, landline, "
              "passport, email, IPv4/IPv6, licence plate) than the four presidio recognizers "
              "(phone with region CN, email, credit card, IP)."
-             + (f" presidio found {counts.get(('presidio-analyzer', ''), '—')} values in the corpus."
-                if counts else "") + "\n")
+             + f" Found in the corpus: anquan {our_counts.get('pii', '—')} ("
+             + ", ".join(f"{k} {v}" for k, v in our_kinds.most_common()) + "), presidio "
+             + f"{counts.get(('presidio-analyzer', ''), '—')} ("
+             + ", ".join(f"{k} {v}" for k, v in pres_kinds.most_common()) + ").\n")
     L.append("## Recall on glued text\n")
-    L.append("Library: the 100k list (it holds every houbb term). Hit (✓) when a reported match "
-             "contains the expected value; what each tool reported is in brackets. "
-             "`anquan scan --json --library …` is the built CLI.\n")
+    L.append("Library: the 100k list (it holds every houbb term, so every probe keyword). "
+             "✓ a reported match is exactly the expected value; ≈ a reported match contains it "
+             "with wrong (too wide) boundaries; ✗ missed. What each tool reported is in brackets "
+             "(anquan's keyword findings also list other library terms that matched, e.g. 联系 or "
+             "卡号 are houbb terms). `anquan scan` is `cargo run -q --release --bin anquan -- scan "
+             "--json --library <100k TSV> TEXT`.\n")
     L.append("| case | text | " + " | ".join(tools) + " |")
     L.append("|---|---|" + "---|" * len(tools))
-    totals = {t: [0, 0] for t in tools}
+    totals = {t: collections.Counter() for t in tools}
+    mark = {"exact": "✓", "wider": "≈", "miss": "✗"}
     for cid, task, text, exp, res in recall:
         cells = []
         for t in tools:
@@ -607,12 +649,27 @@ def main() -> None:
             if v is None:
                 cells.append("n/a")
                 continue
-            totals[t][1] += 1
-            totals[t][0] += v[0]
-            cells.append(("✓" if v[0] else "✗") + f" ({v[1]})")
+            totals[t][v[0]] += 1
+            cells.append(f"{mark[v[0]]} ({v[1]})")
         L.append(f"| {cid} | `{text}` | " + " | ".join(cells) + " |")
-    L.append("| **hits** | | " + " | ".join(
-        f"**{h}/{n}**" if n else "n/a" for h, n in (totals[t] for t in tools)) + " |")
+
+    def total(c):
+        n = sum(c.values())
+        if not n:
+            return "n/a"
+        return f"**{c['exact'] + c['wider']}/{n}**" + (f" ({c['wider']} ≈)" if c["wider"] else "")
+
+    L.append("| **found** | | " + " | ".join(total(totals[t]) for t in tools) + " |")
+    for task in ("keywords", "pii"):
+        for glue in ("Chinese", "ASCII"):
+            sub = [r for r in recall if r[1] == task and f"glued to {glue}" in r[0]]
+            parts = []
+            for t in tools:
+                c = collections.Counter(r[4][t][0] for r in sub if r[4].get(t))
+                if sum(c.values()):
+                    parts.append(f"{t} {c['exact'] + c['wider']}/{sum(c.values())}")
+            if parts:
+                L.append(f"\n{task}, glued to {glue} on both sides: " + ", ".join(parts) + ".")
     L.append("")
     L.append("Figures: `peers.csv` (every row, with match counts and build times), `recall.csv`, "
              "`cargo-bench.log`.\n")

@@ -10,6 +10,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+for a in "$@"; do
+    case $a in -h | --help) exec "${PYTHON:-python3}" "$here/peers.py" --help ;; esac
+done
 repo=$(dirname "$here")
 venv=${ANQUAN_BENCH_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/anquan-bench-venv}
 req="$here/requirements-peers.txt"

@@ -420,6 +420,38 @@ Says plainly when the library is below the standard, and exits 1 then.",
         #[arg(long, value_name = "DATE")]
         today: Option<String>,
     },
+    /// Counts of a library by risk, severity, source and match mode.
+    #[command(
+        after_long_help = "Examples:\n  anquan keywords stats builtin:starter\n  anquan keywords stats my-keywords.tsv --json"
+    )]
+    Stats {
+        /// Library file (TSV or JSONL), or `builtin:starter`.
+        library: String,
+    },
+    /// Merge libraries into one canonical TSV: duplicates removed, risk ids united.
+    #[command(
+        long_about = "Merge keyword libraries (TSV or JSONL) into one canonical TSV: keywords sorted, exact \
+duplicates merged (risk ids united, the highest severity kept, sources joined), malformed lines \
+reported by file and line and left out. The header gets the name, version and updated date you give.",
+        after_long_help = "Examples:\n  anquan keywords merge builtin:starter mine.tsv --name acme --lib-version 2026.12 --output acme.tsv\n  anquan keywords merge a.tsv b.jsonl --updated 2026-12-01 > merged.tsv"
+    )]
+    Merge {
+        /// Library files, or `builtin:starter`.
+        #[arg(required = true)]
+        libraries: Vec<String>,
+        /// Name in the header.
+        #[arg(long, default_value = "merged")]
+        name: String,
+        /// Version in the header.
+        #[arg(long = "lib-version", default_value = "1")]
+        lib_version: String,
+        /// `updated:` date in the header (YYYY-MM-DD); default today.
+        #[arg(long)]
+        updated: Option<String>,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Show what the normalizer makes of a text, stage by stage.
     #[command(
         long_about = "Show what the normalizer makes of a text, stage by stage (NFKC and width, radical \

@@ -164,6 +164,21 @@ pub(crate) fn today(given: Option<&str>) -> anyhow::Result<i64> {
     }
 }
 
+/// YYYY-MM-DD of a day count since 1970-01-01.
+pub(crate) fn date_string(days: i64) -> String {
+    // Civil-from-days (Howard Hinnant).
+    let z = days + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// One clause verdict as a line: `[pass] id  name: detail  (clause status: …)`.
 pub(crate) fn clause_line(out: &Out, c: &anquan::detect::check::ClauseResult) -> String {
     format!(

@@ -108,6 +108,159 @@ fn parse_risks(field: &str) -> Result<Vec<RiskId>, String> {
 }
 
 impl Library {
+    /// Parse a library, JSONL when the text starts with `{`, else TSV.
+    pub fn parse(text: &str) -> (Library, Vec<LibraryProblem>) {
+        if text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with('{')
+        {
+            Library::parse_jsonl(text)
+        } else {
+            Library::parse_tsv(text)
+        }
+    }
+
+    /// Parse a JSONL library: an optional first line `{"library": {"name", "version", "updated"}}`,
+    /// then one `{"keyword", "risk_ids", "severity", "source", "mode"}` object per line
+    /// (`risk_ids` a list or a comma-separated string). Bad lines become problems.
+    pub fn parse_jsonl(text: &str) -> (Library, Vec<LibraryProblem>) {
+        let mut lib = Library::default();
+        let mut problems = Vec::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line_no = i + 1;
+            let line = raw.trim_start_matches('\u{feff}').trim();
+            if line.is_empty() {
+                continue;
+            }
+            let v: serde_json::Value = match serde_json::from_str(line) {
+                Ok(v) => v,
+                Err(e) => {
+                    problems.push(LibraryProblem {
+                        line: line_no,
+                        message: format!("not JSON: {e}"),
+                    });
+                    continue;
+                }
+            };
+            if let Some(h) = v.get("library") {
+                let s = |k: &str| h.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+                lib.name = s("name").unwrap_or_default();
+                lib.version = s("version").unwrap_or_default();
+                lib.updated = s("updated");
+                continue;
+            }
+            let Some(term) = v
+                .get("keyword")
+                .and_then(|k| k.as_str())
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+            else {
+                problems.push(LibraryProblem {
+                    line: line_no,
+                    message: "no `keyword`".into(),
+                });
+                continue;
+            };
+            let risks = match v.get("risk_ids") {
+                Some(serde_json::Value::Array(a)) => a
+                    .iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                Some(serde_json::Value::String(s)) => s.clone(),
+                _ => String::new(),
+            };
+            let risk_ids = match parse_risks(&risks) {
+                Ok(r) => r,
+                Err(e) => {
+                    problems.push(LibraryProblem {
+                        line: line_no,
+                        message: format!("keyword `{term}`: {e}"),
+                    });
+                    continue;
+                }
+            };
+            let sev = v.get("severity").and_then(|x| x.as_str()).unwrap_or("");
+            let Some(severity) = Severity::parse(sev) else {
+                problems.push(LibraryProblem {
+                    line: line_no,
+                    message: format!(
+                        "keyword `{term}`: severity `{sev}`; expected low, medium or high"
+                    ),
+                });
+                continue;
+            };
+            let mode = match v
+                .get("mode")
+                .and_then(|x| x.as_str())
+                .unwrap_or("normalized")
+            {
+                "exact" => MatchMode::Exact,
+                "normalized" => MatchMode::Normalized,
+                other => {
+                    problems.push(LibraryProblem {
+                        line: line_no,
+                        message: format!(
+                            "keyword `{term}`: mode `{other}`; expected normalized or exact"
+                        ),
+                    });
+                    continue;
+                }
+            };
+            lib.keywords.push(Keyword {
+                term: term.to_owned(),
+                risk_ids,
+                severity,
+                mode,
+                source: v
+                    .get("source")
+                    .and_then(|x| x.as_str())
+                    .unwrap_or("")
+                    .to_owned(),
+                line: line_no,
+            });
+        }
+        (lib, problems)
+    }
+
+    /// Write the library as TSV in canonical form (sorted by keyword, one line each).
+    pub fn to_tsv(&self) -> String {
+        let mut out = String::from("# anquan keyword library\n");
+        out.push_str(&format!(
+            "# name: {}\n# version: {}\n",
+            self.name, self.version
+        ));
+        if let Some(u) = &self.updated {
+            out.push_str(&format!("# updated: {u}\n"));
+        }
+        out.push_str("keyword\trisk_ids\tseverity\tsource\tmode\n");
+        let mut kws: Vec<&Keyword> = self.keywords.iter().collect();
+        kws.sort_by(|a, b| a.term.cmp(&b.term));
+        for k in kws {
+            let sev = match k.severity {
+                Severity::Low => "low",
+                Severity::Medium => "medium",
+                Severity::High => "high",
+            };
+            let mode = match k.mode {
+                MatchMode::Normalized => "normalized",
+                MatchMode::Exact => "exact",
+            };
+            let risks = k
+                .risk_ids
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            out.push_str(&format!(
+                "{}\t{risks}\t{sev}\t{}\t{mode}\n",
+                k.term, k.source
+            ));
+        }
+        out
+    }
+
     /// Parse a TSV library. Never fails: bad lines become problems.
     pub fn parse_tsv(text: &str) -> (Library, Vec<LibraryProblem>) {
         let mut lib = Library::default();

@@ -371,7 +371,8 @@ impl PiiDetector {
     }
 }
 
-/// No ASCII letter or digit may touch a number on either side (Chinese text may).
+/// What may not touch a match: more digits for numbers, any ASCII letter or digit for codes
+/// (Chinese text may always touch).
 fn boundary_ok(kind: PiiKind, text: &str, s: usize, e: usize) -> bool {
     let before = text[..s].chars().next_back();
     let after = text[e..].chars().next();
@@ -381,6 +382,11 @@ fn boundary_ok(kind: PiiKind, text: &str, s: usize, e: usize) -> bool {
         }),
         PiiKind::Ipv4 => c.is_some_and(|c| c.is_ascii_digit() || c == '.'),
         PiiKind::Ipv6 => c.is_some_and(|c| c.is_ascii_hexdigit() || c == ':'),
+        // Numbers may touch letters (`tel13812345678`, `card4111…ok`) but not more digits.
+        PiiKind::Mobile | PiiKind::Landline | PiiKind::BankCard => {
+            c.is_some_and(|c| c.is_ascii_digit())
+        }
+        PiiKind::ResidentId => c.is_some_and(|c| c.is_ascii_digit() || c == 'X' || c == 'x'),
         _ => c.is_some_and(|c| c.is_ascii_alphanumeric()),
     };
     let after_ok = match kind {

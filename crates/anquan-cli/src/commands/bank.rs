@@ -479,7 +479,7 @@ fn import(
             })?;
             d.to_owned()
         }
-        None => date_string(today(None)?),
+        None => crate::output::date_string(today(None)?),
     };
     let rows = read_rows(file).map_err(anyhow::Error::msg)?;
     let (mut items, problems) = import_rows(
@@ -520,28 +520,13 @@ fn import(
     })
 }
 
-/// YYYY-MM-DD of a day count since 1970-01-01.
-fn date_string(days: i64) -> String {
-    // Civil-from-days (Howard Hinnant).
-    let z = days + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn dates_round_trip() {
         for d in ["1970-01-01", "2024-02-29", "2026-11-25", "2000-12-31"] {
             let n = anquan::detect::check::days_from_date(d).unwrap();
-            assert_eq!(super::date_string(n), d);
+            assert_eq!(crate::output::date_string(n), d);
         }
     }
 }

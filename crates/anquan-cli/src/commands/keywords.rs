@@ -20,6 +20,21 @@ pub(crate) fn run(cmd: &KeywordsCommand, cli: &Cli, out: &mut Out) -> anyhow::Re
             check(&catalog, libraries, today.as_deref(), out)
         }
         KeywordsCommand::Normalize { text } => normalize(&catalog, text, out),
+        KeywordsCommand::Stats { library } => stats(library, out),
+        KeywordsCommand::Merge {
+            libraries,
+            name,
+            lib_version,
+            updated,
+            output,
+        } => merge(
+            libraries,
+            name,
+            lib_version,
+            updated.as_deref(),
+            output.as_deref(),
+            out,
+        ),
     }
 }
 
@@ -214,4 +229,134 @@ fn normalize(
         &rows,
     ));
     Ok(ExitStatus::Success)
+}
+
+fn stats(spec: &str, out: &mut Out) -> anyhow::Result<ExitStatus> {
+    use std::collections::BTreeMap;
+    let (lib, problems) = load_library(Some(Path::new(spec)))?;
+    let mut by: [BTreeMap<String, usize>; 4] = Default::default();
+    for k in &lib.keywords {
+        for r in &k.risk_ids {
+            *by[0].entry(r.to_string()).or_default() += 1;
+        }
+        *by[1]
+            .entry(format!("{:?}", k.severity).to_lowercase())
+            .or_default() += 1;
+        *by[2].entry(k.source.clone()).or_default() += 1;
+        *by[3]
+            .entry(format!("{:?}", k.mode).to_lowercase())
+            .or_default() += 1;
+    }
+    if out.json {
+        out.json_value(&json!({"schema": "anquan.keywords.stats.v1", "library": spec, "name": lib.name, "version": lib.version, "updated": lib.updated, "keywords": lib.keywords.len(), "malformed_lines": problems.len(), "by_risk": by[0], "by_severity": by[1], "by_source": by[2], "by_mode": by[3]}));
+        return Ok(ExitStatus::Success);
+    }
+    out.line(format!(
+        "{spec}: {} ({} {}), {} {}",
+        lib.name,
+        lib.keywords.len(),
+        out.t("个关键词", "keywords"),
+        problems.len(),
+        out.t("行格式错误", "malformed lines")
+    ));
+    for (title, map) in [
+        (out.t("按风险", "by risk"), &by[0]),
+        (out.t("按严重程度", "by severity"), &by[1]),
+        (out.t("按来源", "by source"), &by[2]),
+        (out.t("按匹配方式", "by mode"), &by[3]),
+    ] {
+        let mut keys: Vec<&String> = map.keys().collect();
+        keys.sort_by(|a, b| anquan::catalog::natural::cmp(a, b));
+        out.line(format!(
+            "{title}: {}",
+            keys.iter()
+                .map(|k| format!("{k} {}", map[*k]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn merge(
+    specs: &[String],
+    name: &str,
+    version: &str,
+    updated: Option<&str>,
+    output: Option<&Path>,
+    out: &mut Out,
+) -> anyhow::Result<ExitStatus> {
+    use anquan::detect::keywords::{Keyword, Library};
+    let updated = match updated {
+        Some(d) => {
+            anquan::detect::check::days_from_date(d).ok_or_else(|| {
+                crate::output::with_hint(
+                    format!("`--updated {d}` is not a date"),
+                    "write it as YYYY-MM-DD",
+                )
+            })?;
+            d.to_owned()
+        }
+        None => crate::output::date_string(crate::output::today(None)?),
+    };
+    let mut merged: Vec<Keyword> = Vec::new();
+    let mut index: std::collections::HashMap<(String, bool), usize> =
+        std::collections::HashMap::new();
+    let mut skipped = 0;
+    for spec in specs {
+        let (lib, problems) = load_library(Some(Path::new(spec)))?;
+        for p in &problems {
+            crate::output::warn(&format!("{p} (left out)"));
+        }
+        skipped += problems.len();
+        for k in lib.keywords {
+            let key = (
+                k.term.clone(),
+                k.mode == anquan::detect::keywords::MatchMode::Exact,
+            );
+            match index.get(&key) {
+                Some(&i) => {
+                    let m = &mut merged[i];
+                    for r in k.risk_ids {
+                        if !m.risk_ids.contains(&r) {
+                            m.risk_ids.push(r);
+                        }
+                    }
+                    m.severity = m.severity.max(k.severity);
+                    if !k.source.is_empty() && !m.source.split('+').any(|s| s == k.source) {
+                        m.source = if m.source.is_empty() {
+                            k.source
+                        } else {
+                            format!("{}+{}", m.source, k.source)
+                        };
+                    }
+                }
+                None => {
+                    index.insert(key, merged.len());
+                    merged.push(k);
+                }
+            }
+        }
+    }
+    let count = merged.len();
+    let lib = Library {
+        name: name.to_owned(),
+        version: version.to_owned(),
+        updated: Some(updated),
+        keywords: merged,
+    };
+    let text = lib.to_tsv();
+    match output {
+        Some(p) => {
+            std::fs::write(p, text)
+                .map_err(|e| anyhow::anyhow!("failed to write `{}`: {e}", p.display()))?;
+            crate::output::note(&format!("wrote {count} keywords to `{}`", p.display()));
+        }
+        None => out.line(text.trim_end()),
+    }
+    Ok(if skipped == 0 {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
 }

@@ -39,7 +39,7 @@ pub(crate) fn load_library(path: Option<&Path>) -> anyhow::Result<(Library, Vec<
             "builtin:starter".to_owned(),
         ),
     };
-    let (lib, problems) = Library::parse_tsv(&text);
+    let (lib, problems) = Library::parse(&text);
     let problems = problems
         .iter()
         .map(|p| format!("`{name}`: line {}: {}", p.line, p.message))

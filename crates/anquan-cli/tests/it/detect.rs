@@ -119,3 +119,66 @@ fn keywords_normalize_shows_each_stage() {
         ])
     );
 }
+
+#[test]
+fn keywords_stats_merge_and_jsonl_libraries() {
+    let v = crate::json(&["keywords", "stats", "builtin:starter"]);
+    assert_eq!(v["schema"], "anquan.keywords.stats.v1");
+    assert!(v["keywords"].as_u64().unwrap() > 1000);
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("mine.jsonl");
+    std::fs::write(&j, "{\"library\":{\"name\":\"mine\",\"version\":\"1\",\"updated\":\"2026-11-20\"}}\n{\"keyword\":\"赌博\",\"risk_ids\":[\"A.1.h\",\"A.1.g\"],\"severity\":\"high\",\"source\":\"me\"}\n{\"keyword\":\"新词\",\"risk_ids\":\"A.2.e\",\"severity\":\"low\"}\nnot json\n").unwrap();
+    let merged = dir.path().join("merged.tsv");
+    let lib = fixture_library();
+    let (code, _, stderr) = run(&[
+        "keywords",
+        "merge",
+        &lib,
+        j.to_str().unwrap(),
+        "--name",
+        "acme",
+        "--lib-version",
+        "2",
+        "--updated",
+        "2026-11-25",
+        "--output",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "one malformed line was left out");
+    assert!(stderr.contains("line 4: not JSON"), "{stderr}");
+    let text = std::fs::read_to_string(&merged).unwrap();
+    assert!(text.starts_with(
+        "# anquan keyword library\n# name: acme\n# version: 2\n# updated: 2026-11-25\n"
+    ));
+    assert!(
+        text.contains("\n赌博\tA.1.h,A.1.g\thigh\tfixture+me\tnormalized\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n新词\tA.2.e\tlow\t\tnormalized\n"),
+        "{text}"
+    );
+    // The merged file is itself a valid library.
+    let (_, stdout, stderr) = run(&[
+        "keywords",
+        "check",
+        merged.to_str().unwrap(),
+        "--today",
+        "2026-11-26",
+        "--lang",
+        "en",
+    ]);
+    assert!(stdout.contains("7 distinct keywords"), "{stdout}{stderr}");
+    // And a JSONL library scans.
+    let (code, stdout, _) = run(&[
+        "scan",
+        "新词出现",
+        "--library",
+        j.to_str().unwrap(),
+        "--no-pii",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("keyword@1"));
+}

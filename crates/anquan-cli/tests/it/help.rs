@@ -22,6 +22,8 @@ fn help_snapshots() {
         &["keywords", "--help"],
         &["keywords", "check", "--help"],
         &["keywords", "normalize", "--help"],
+        &["keywords", "stats", "--help"],
+        &["keywords", "merge", "--help"],
         &["bank", "--help"],
         &["bank", "check", "--help"],
         &["bank", "sample", "--help"],

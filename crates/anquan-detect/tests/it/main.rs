@@ -151,8 +151,9 @@ fn pii_generated_set_has_no_false_accepts() {
         let bad = format!("{first17}{wrong}");
         let impossible = format!("{region}{year:04}0230{seq:03}");
         let impossible = format!("{impossible}{}", check_digit(&impossible));
-        // Glued to Chinese on both sides, and to ASCII letters (which must block it).
-        let text = format!("号码{good}结束，错{bad}误，日{impossible}期，x{good}y");
+        // Glued to Chinese on both sides, to ASCII letters (allowed: `id11010…x`), and to
+        // digits (which must block it: it is then part of a longer number).
+        let text = format!("号码{good}结束，错{bad}误，日{impossible}期，9{good}9");
         let found: Vec<_> = engine
             .scan(&text)
             .into_iter()
