@@ -213,30 +213,51 @@ impl Normalizer {
 
     /// Apply character-local stages in one pass. Characters that every local stage leaves alone
     /// (unified ideographs, printable lowercase ASCII) take a fast path.
-    fn apply_local_chain(&self, chain: &[Stage], units: Vec<Unit>) -> Vec<Unit> {
-        let mut out = Vec::with_capacity(units.len());
+    fn apply_local_chain(&self, chain: &[Stage], mut units: Vec<Unit>) -> Vec<Unit> {
+        // In place while every character maps to at most one; a new vector only once a character
+        // expands (ligatures, some NFKC forms), which is rare.
         let mut buf: Vec<char> = Vec::with_capacity(4);
         let mut tmp: Vec<char> = Vec::with_capacity(4);
-        for u in units {
+        let mut w = 0;
+        let mut grown: Option<Vec<Unit>> = None;
+        for r in 0..units.len() {
+            let u = units[r];
             let c = u.ch;
-            if matches!(c as u32, 0x4E00..=0x9FFF)
-                || (c.is_ascii() && !c.is_ascii_uppercase() && !c.is_ascii_control())
-            {
-                out.push(u);
-                continue;
-            }
             buf.clear();
             buf.push(c);
-            for stage in chain {
-                tmp.clear();
-                for &ch in &buf {
-                    self.local_char(*stage, ch, &mut tmp);
+            let fast = matches!(c as u32, 0x4E00..=0x9FFF)
+                || (c.is_ascii() && !c.is_ascii_uppercase() && !c.is_ascii_control());
+            if !fast {
+                for stage in chain {
+                    tmp.clear();
+                    for &ch in &buf {
+                        self.local_char(*stage, ch, &mut tmp);
+                    }
+                    std::mem::swap(&mut buf, &mut tmp);
                 }
-                std::mem::swap(&mut buf, &mut tmp);
             }
-            out.extend(buf.iter().map(|&ch| Unit { ch, ..u }));
+            match (&mut grown, buf.len()) {
+                (Some(out), _) => out.extend(buf.iter().map(|&ch| Unit { ch, ..u })),
+                (None, 0) => {}
+                (None, 1) => {
+                    units[w] = Unit { ch: buf[0], ..u };
+                    w += 1;
+                }
+                (None, _) => {
+                    let mut out = Vec::with_capacity(units.len() + 16);
+                    out.extend_from_slice(&units[..w]);
+                    out.extend(buf.iter().map(|&ch| Unit { ch, ..u }));
+                    grown = Some(out);
+                }
+            }
         }
-        out
+        match grown {
+            Some(out) => out,
+            None => {
+                units.truncate(w);
+                units
+            }
+        }
     }
 
     /// One character-local stage on one character, pushing its output (none, one or more).
@@ -275,13 +296,13 @@ impl Normalizer {
                 }
                 out
             }
-            Stage::Radicals => units
-                .into_iter()
-                .map(|u| Unit {
-                    ch: self.radicals.fold_char(u.ch),
-                    ..u
-                })
-                .collect(),
+            Stage::Radicals => {
+                let mut units = units;
+                for u in &mut units {
+                    u.ch = self.radicals.fold_char(u.ch);
+                }
+                units
+            }
             Stage::CaseFold => {
                 let mut out = Vec::with_capacity(units.len());
                 for u in units {
@@ -304,52 +325,58 @@ impl Normalizer {
                 if units.iter().all(|u| !is_cjk(u.ch)) {
                     return units;
                 }
-                let s: String = units.iter().map(|u| u.ch).collect();
-                let converted = fast2s::convert(&s);
-                let chars: Vec<char> = converted.chars().collect();
-                if chars.len() != units.len() {
+                let text: String = units.iter().map(|u| u.ch).collect();
+                let converted = fast2s::convert(&text);
+                // fast2s maps character for character; if a future version did not, keep the
+                // input rather than misalign the offsets.
+                if converted.chars().count() != units.len() {
                     return units;
                 }
+                let mut units = units;
+                for (u, ch) in units.iter_mut().zip(converted.chars()) {
+                    u.ch = ch;
+                }
                 units
-                    .into_iter()
-                    .zip(chars)
-                    .map(|(u, ch)| Unit { ch, ..u })
-                    .collect()
             }
-            Stage::Confusables => units
-                .into_iter()
-                .map(|u| {
-                    if u.ch.is_ascii() || is_cjk(u.ch) {
-                        return u;
-                    }
-                    Unit {
-                        ch: self.confusables.get(&u.ch).copied().unwrap_or(u.ch),
-                        ..u
-                    }
-                })
-                .collect(),
-            Stage::StripInvisible => units.into_iter().filter(|u| !is_invisible(u.ch)).collect(),
+            Stage::Confusables => {
+                let mut units = units;
+                for u in units
+                    .iter_mut()
+                    .filter(|u| !u.ch.is_ascii() && !is_cjk(u.ch))
+                {
+                    u.ch = self.confusables.get(&u.ch).copied().unwrap_or(u.ch);
+                }
+                units
+            }
+            Stage::StripInvisible => {
+                let mut units = units;
+                units.retain(|u| !is_invisible(u.ch));
+                units
+            }
             Stage::StripSeparators => strip_separators(units),
             Stage::Recompose => {
-                let mut out: Vec<Unit> = Vec::with_capacity(units.len());
-                let mut i = 0;
-                while i < units.len() {
-                    if i + 1 < units.len()
-                        && self.component_firsts.binary_search(&units[i].ch).is_ok()
-                        && let Some(&ch) = self.components.get(&(units[i].ch, units[i + 1].ch))
+                // In place: the write index never passes the read index.
+                let mut units = units;
+                let (mut r, mut w) = (0, 0);
+                while r < units.len() {
+                    if r + 1 < units.len()
+                        && self.component_firsts.binary_search(&units[r].ch).is_ok()
+                        && let Some(&ch) = self.components.get(&(units[r].ch, units[r + 1].ch))
                     {
-                        out.push(Unit {
+                        units[w] = Unit {
                             ch,
-                            start: units[i].start,
-                            end: units[i + 1].end,
-                        });
-                        i += 2;
-                        continue;
+                            start: units[r].start,
+                            end: units[r + 1].end,
+                        };
+                        r += 2;
+                    } else {
+                        units[w] = units[r];
+                        r += 1;
                     }
-                    out.push(units[i]);
-                    i += 1;
+                    w += 1;
                 }
-                out
+                units.truncate(w);
+                units
             }
         }
     }
@@ -378,12 +405,15 @@ fn is_invisible(c: char) -> bool {
 }
 
 fn is_separator(c: char) -> bool {
-    !c.is_alphanumeric() && !is_cjk(c) && c != '\n'
+    if c.is_ascii() {
+        return !c.is_ascii_alphanumeric() && c != '\n';
+    }
+    !is_cjk(c) && !c.is_alphanumeric()
 }
 
 /// Remove runs of separators between two CJK characters, and separators between single Latin
 /// letters or digits (`f.u.c.k`, `f u c k`), but not between words (`not a word`).
-fn strip_separators(units: Vec<Unit>) -> Vec<Unit> {
+fn strip_separators(mut units: Vec<Unit>) -> Vec<Unit> {
     let n = units.len();
     let mut keep = vec![true; n];
     let mut i = 0;
@@ -418,11 +448,13 @@ fn strip_separators(units: Vec<Unit>) -> Vec<Unit> {
             }
         }
     }
+    let mut idx = 0;
+    units.retain(|_| {
+        let k = keep[idx];
+        idx += 1;
+        k
+    });
     units
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(u, k)| k.then_some(u))
-        .collect()
 }
 
 #[cfg(test)]
