@@ -536,12 +536,17 @@ impl KeywordMatcher {
             for m in ac.leftmost_find_iter(&norm.text) {
                 let (s, e) = (m.start(), m.end());
                 let pat = &self.patterns[m.value() as usize];
-                if pat.starts_with(|c: char| c.is_ascii_alphanumeric())
+                // Word boundaries apply to Latin-script terms only: a mixed term such as `k粉` is
+                // a Chinese word and may touch Latin letters (`xk粉y`).
+                let latin = !pat.chars().any(crate::normalize::is_cjk);
+                if latin
+                    && pat.starts_with(|c: char| c.is_ascii_alphanumeric())
                     && is_word_char(norm.char_before(s))
                 {
                     continue;
                 }
-                if pat.ends_with(|c: char| c.is_ascii_alphanumeric())
+                if latin
+                    && pat.ends_with(|c: char| c.is_ascii_alphanumeric())
                     && is_word_char(norm.char_at(e))
                 {
                     continue;
@@ -633,5 +638,27 @@ mod tests {
         assert_eq!(matched, ["賭*博", "F.U.C.K"]);
         assert_eq!(found[0].keywords, [0, 1]);
         assert_eq!(&text[found[0].span.start..found[0].span.end], "賭*博");
+    }
+}
+
+#[cfg(test)]
+mod boundary_tests {
+    use super::*;
+
+    #[test]
+    fn mixed_script_terms_may_touch_latin_letters() {
+        let catalog = anquan_catalog::Catalog::load(None).unwrap();
+        let n = Normalizer::full(catalog.radical_folder());
+        let (lib, _) = Library::parse_tsv(
+            "keyword\trisk_ids\tseverity\tsource\nk粉\tA.1.h\thigh\tt\nporn\tA.1.f\tlow\tt\n",
+        );
+        let m = KeywordMatcher::new(lib, &[], &n);
+        let text = "xk粉y pornography";
+        let found: Vec<String> = m
+            .find(text, &n.normalize(text))
+            .into_iter()
+            .map(|f| f.matched)
+            .collect();
+        assert_eq!(found, ["k粉"], "the Latin term keeps its word boundary");
     }
 }
