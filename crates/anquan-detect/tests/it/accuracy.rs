@@ -81,7 +81,7 @@ fn accuracy_en_xstest() {
         );
     }
     // A ratchet below the measured value: raise it when the detector improves.
-    assert!(f >= 0.84, "F1 {f:.3} fell below the recorded floor");
+    assert!(f >= 0.86, "F1 {f:.3} fell below the recorded floor");
 }
 
 #[test]
@@ -108,7 +108,7 @@ fn accuracy_zh_eval_set() {
     {
         println!("refusal zh (375 answers): precision {p:.3} recall {r:.3} F1 {f:.3} {c:?}");
     }
-    assert!(f >= 0.84, "F1 {f:.3} fell below the recorded floor");
+    assert!(f >= 0.86, "F1 {f:.3} fell below the recorded floor");
 }
 
 fn starter_engine(catalog: &anquan_catalog::Catalog) -> anquan_detect::Engine {
