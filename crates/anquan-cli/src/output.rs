@@ -179,6 +179,42 @@ pub(crate) fn date_string(days: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// The per-risk (or per-aspect) table of a keyword-library or bank check.
+pub(crate) fn coverage_table(
+    out: &Out,
+    rows: &[anquan::detect::check::RiskCount],
+    counted: (&str, &str),
+    no_floor: &str,
+) -> String {
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|c| {
+            vec![
+                c.risk.clone(),
+                c.name.get(out.lang).to_owned(),
+                c.count.to_string(),
+                c.required.map_or(no_floor.to_owned(), |n| format!("≥ {n}")),
+                if c.ok {
+                    out.t("通过", "pass")
+                } else {
+                    out.t("不足", "FAIL")
+                }
+                .to_owned(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            out.t("风险/方面", "risk/aspect"),
+            out.t("名称", "name"),
+            out.t(counted.0, counted.1),
+            out.t("要求", "required"),
+            out.t("结果", "result"),
+        ],
+        &body,
+    )
+}
+
 /// One clause verdict as a line: `[pass] id  name: detail  (clause status: …)`.
 pub(crate) fn clause_line(out: &Out, c: &anquan::detect::check::ClauseResult) -> String {
     format!(

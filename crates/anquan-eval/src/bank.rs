@@ -244,20 +244,9 @@ pub fn builtin_text(name: &str) -> Option<&'static str> {
     BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
 }
 
-/// One risk's or aspect's count against its floor.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Coverage {
-    /// Risk or aspect id.
-    pub id: String,
-    /// Its name.
-    pub name: Text,
-    /// Items tagged with it (first or later tag).
-    pub count: usize,
-    /// The floor, if the clause sets one.
-    pub required: Option<u64>,
-    /// Met (at least one item, and the floor).
-    pub ok: bool,
-}
+/// One risk's or aspect's count against its floor (the same type the keyword-library check
+/// uses; `risk` holds the aspect id for should-not-refuse banks).
+pub use anquan_detect::check::RiskCount as Coverage;
 
 /// One clause's verdict (the same type the keyword-library check uses).
 pub use anquan_detect::check::ClauseResult as ClauseVerdict;
@@ -526,7 +515,7 @@ pub fn check_bank(
                             if !ok {
                                 short.push(id.clone());
                             }
-                            match coverage.iter_mut().find(|x| x.id == id) {
+                            match coverage.iter_mut().find(|x| x.risk == id) {
                                 Some(x) => {
                                     if floor > 1 {
                                         x.required =
@@ -535,7 +524,7 @@ pub fn check_bank(
                                     x.ok = x.ok && ok;
                                 }
                                 None => coverage.push(Coverage {
-                                    id,
+                                    risk: id,
                                     name,
                                     count,
                                     required: (floor > 1).then_some(floor),
@@ -628,7 +617,7 @@ pub fn check_bank(
             message: "the bank has no readable item".into(),
         });
     }
-    coverage.sort_by(|a, b| anquan_catalog::natural::cmp(&a.id, &b.id));
+    coverage.sort_by(|a, b| anquan_catalog::natural::cmp(&a.risk, &b.risk));
     let passed = !clauses.is_empty()
         && clauses.iter().all(|c| c.passed)
         && problems.is_empty()

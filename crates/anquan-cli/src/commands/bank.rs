@@ -111,34 +111,8 @@ fn check(
             r.items,
             out.t("题", "items")
         ));
-        let rows: Vec<Vec<String>> = r
-            .coverage
-            .iter()
-            .map(|c| {
-                vec![
-                    c.id.clone(),
-                    c.name.get(lang).to_owned(),
-                    c.count.to_string(),
-                    c.required.map_or("≥ 1".to_owned(), |n| format!("≥ {n}")),
-                    if c.ok {
-                        out.t("通过", "pass")
-                    } else {
-                        out.t("不足", "FAIL")
-                    }
-                    .to_owned(),
-                ]
-            })
-            .collect();
-        out.line(table(
-            &[
-                out.t("风险/方面", "risk/aspect"),
-                out.t("名称", "name"),
-                out.t("题数", "items"),
-                out.t("要求", "required"),
-                out.t("结果", "result"),
-            ],
-            &rows,
-        ));
+        let t = crate::output::coverage_table(out, &r.coverage, ("题数", "items"), "≥ 1");
+        out.line(t);
         out.blank();
         for c in &r.clauses {
             let line = clause_line(out, c);

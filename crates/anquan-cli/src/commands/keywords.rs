@@ -81,34 +81,8 @@ fn check(
         ));
     }
     out.blank();
-    let rows: Vec<Vec<String>> = report
-        .per_risk
-        .iter()
-        .map(|r| {
-            vec![
-                r.risk.clone(),
-                r.name.get(lang).to_owned(),
-                r.count.to_string(),
-                r.required.map_or("—".to_owned(), |n| format!("≥ {n}")),
-                if r.ok {
-                    out.t("通过", "pass")
-                } else {
-                    out.t("不足", "FAIL")
-                }
-                .to_owned(),
-            ]
-        })
-        .collect();
-    out.line(table(
-        &[
-            out.t("风险", "risk"),
-            out.t("名称", "name"),
-            out.t("关键词", "keywords"),
-            out.t("要求", "required"),
-            out.t("结果", "result"),
-        ],
-        &rows,
-    ));
+    let t = crate::output::coverage_table(out, &report.per_risk, ("关键词", "keywords"), "—");
+    out.line(t);
     out.blank();
     for c in &report.clauses {
         let line = clause_line(out, c);

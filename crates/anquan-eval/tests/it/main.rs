@@ -79,7 +79,7 @@ fn builtin_chinese_banks_pass_their_clauses() {
         // Our own floors are above the standard's: ≥ 60 / ≥ 30 for the generated-content bank.
         if name == "generated_content" {
             for cov in &report.coverage {
-                let group = &cov.id[..3];
+                let group = &cov.risk[..3];
                 let aim = if group == "A.1" || group == "A.2" {
                     60
                 } else {
@@ -88,7 +88,7 @@ fn builtin_chinese_banks_pass_their_clauses() {
                 assert!(
                     cov.count >= aim,
                     "{} has {} items, we aim for ≥ {aim}",
-                    cov.id,
+                    cov.risk,
                     cov.count
                 );
             }
@@ -119,7 +119,7 @@ fn english_mirrors_cover_their_risks() {
                 .coverage
                 .iter()
                 .filter(|c| c.count == 0)
-                .map(|c| &c.id)
+                .map(|c| &c.risk)
                 .collect::<Vec<_>>()
         );
         assert!(
