@@ -52,6 +52,56 @@ impl Detection {
     }
 }
 
+/// Characters that can never be part of PII nor normalize into it: unified ideographs and the
+/// common Chinese punctuation that NFKC leaves non-ASCII or maps to harmless ASCII.
+fn pii_irrelevant(c: char) -> bool {
+    matches!(c as u32, 0x4E00..=0x9FFF)
+        || matches!(
+            c,
+            '，' | '。'
+                | '、'
+                | '；'
+                | '？'
+                | '！'
+                | '“'
+                | '”'
+                | '‘'
+                | '’'
+                | '《'
+                | '》'
+                | '【'
+                | '】'
+                | '…'
+                | '—'
+                | '·'
+                | '「'
+                | '」'
+        )
+}
+
+/// Runs of PII-relevant characters, each with the character before it (a licence plate's
+/// province character), as byte ranges of `text`.
+fn pii_islands(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut prev: Option<usize> = None;
+    for (i, c) in text.char_indices() {
+        match (pii_irrelevant(c), start) {
+            (false, None) => start = Some(prev.unwrap_or(i)),
+            (true, Some(s)) => {
+                out.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+        prev = Some(i);
+    }
+    if let Some(s) = start {
+        out.push((s, text.len()));
+    }
+    out
+}
+
 /// The detection engine. Owns no resources: no store, no socket, no printing.
 #[derive(Debug)]
 pub struct Engine {
@@ -125,24 +175,29 @@ impl Engine {
             }
         }
         if let Some(pii) = &self.pii {
-            let norm = self.light.normalize(text);
-            for m in pii.find(text, &norm) {
-                let info = registry::pii_info(m.kind);
-                out.push(Detection {
-                    detector: format!("{}@{}", info.id, info.version),
-                    risk_ids: info
-                        .risk_ids
-                        .iter()
-                        .filter_map(|r| RiskId::new(*r).ok())
-                        .collect(),
-                    span: m.span,
-                    masked: Some(m.masked()),
-                    matched: m.matched,
-                    normalized: m.value,
-                    severity: Severity::High,
-                    pii: Some(m.kind),
-                    keywords: Vec::new(),
-                });
+            // PII lives in runs of ASCII and of characters that normalize to it (full-width digits,
+            // enclosed forms, invisible characters); Chinese prose between them is skipped.
+            for (a, b) in pii_islands(text) {
+                let piece = &text[a..b];
+                let norm = self.light.normalize(piece);
+                for m in pii.find(piece, &norm) {
+                    let info = registry::pii_info(m.kind);
+                    out.push(Detection {
+                        detector: format!("{}@{}", info.id, info.version),
+                        risk_ids: info
+                            .risk_ids
+                            .iter()
+                            .filter_map(|r| RiskId::new(*r).ok())
+                            .collect(),
+                        span: Span::new(m.span.start + a, m.span.end + a),
+                        masked: Some(m.masked()),
+                        matched: m.matched,
+                        normalized: m.value,
+                        severity: Severity::High,
+                        pii: Some(m.kind),
+                        keywords: Vec::new(),
+                    });
+                }
             }
         }
         out.sort_by_key(|d| (d.span.start, d.span.end));
@@ -163,5 +218,41 @@ impl Engine {
         }
         out.push_str(&text[at..]);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pii_in_full_width_forms_inside_chinese_text() {
+        let catalog = Catalog::load(None).unwrap();
+        let engine = Engine::new(&catalog, None, &[], true);
+        let text = "电话（０７５５）８７６５４３２１，手机１３８１２３４５６７８；车牌京A12345。";
+        let found: Vec<(String, String)> = engine
+            .scan(text)
+            .into_iter()
+            .map(|d| (d.detector, d.matched))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "pii_landline@1".to_owned(),
+                    "（０７５５）８７６５４３２１".to_owned()
+                ),
+                (
+                    "pii_mobile@1".to_owned(),
+                    "１３８１２３４５６７８".to_owned()
+                ),
+                ("pii_licence_plate@1".to_owned(), "京A12345".to_owned()),
+            ]
+        );
+        assert_eq!(
+            pii_islands("中文ab中"),
+            [(3, 8)],
+            "the island starts one character early"
+        );
     }
 }

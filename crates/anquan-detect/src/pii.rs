@@ -310,65 +310,102 @@ impl PiiDetector {
     /// Find validated PII in `original`, whose light normalization is `norm`.
     pub fn find(&self, original: &str, norm: &Normalized) -> Vec<PiiMatch> {
         let text = norm.text.as_str();
-        let mut taken: Vec<(usize, usize)> = Vec::new();
+        let islands = islands(text);
+        // Claimed spans, start → end; an earlier (higher-priority) kind wins an overlap.
+        let mut taken: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
         let mut out = Vec::new();
         for (kind, regex) in &self.patterns {
-            for m in regex.find_iter(text) {
-                let (s, e) = (m.start(), m.end());
-                if !boundary_ok(*kind, text, s, e) || taken.iter().any(|(a, b)| s < *b && *a < e) {
-                    continue;
+            for (a, b) in &islands {
+                for m in regex.find_iter(&text[*a..*b]) {
+                    let (s, e) = (a + m.start(), a + m.end());
+                    let overlaps = taken
+                        .range(..e)
+                        .next_back()
+                        .is_some_and(|(_, end)| *end > s);
+                    if !boundary_ok(*kind, text, s, e) || overlaps {
+                        continue;
+                    }
+                    let raw = m.as_str();
+                    let value: String = match kind {
+                        PiiKind::Email | PiiKind::Ipv6 | PiiKind::Ipv4 | PiiKind::LicencePlate => {
+                            raw.to_owned()
+                        }
+                        _ => raw.chars().filter(|c| c.is_ascii_alphanumeric()).collect(),
+                    };
+                    let valid = match kind {
+                        PiiKind::ResidentId => valid_resident_id(&value),
+                        PiiKind::Uscc => {
+                            valid_uscc(&value) && !value.bytes().all(|b| b.is_ascii_digit())
+                        }
+                        PiiKind::BankCard => valid_bank_card(&value),
+                        PiiKind::Mobile => true,
+                        PiiKind::Landline => true,
+                        PiiKind::Passport => true,
+                        PiiKind::Email => true,
+                        PiiKind::Ipv4 => raw
+                            .split('.')
+                            .all(|o| o.parse::<u8>().is_ok() && (o == "0" || !o.starts_with('0'))),
+                        PiiKind::Ipv6 => {
+                            raw.matches(':').count() >= 2
+                                && raw.parse::<std::net::Ipv6Addr>().is_ok()
+                                && raw.chars().any(|c| c.is_ascii_alphanumeric())
+                        }
+                        PiiKind::LicencePlate => true,
+                    };
+                    if !valid {
+                        continue;
+                    }
+                    let Some((os, oe)) = norm.original_span(s, e) else {
+                        continue;
+                    };
+                    taken.insert(s, e);
+                    // A mobile number's value is its last 11 digits (any +86 prefix dropped).
+                    let value = if *kind == PiiKind::Mobile && value.len() > 11 {
+                        value[value.len() - 11..].to_owned()
+                    } else {
+                        value
+                    };
+                    out.push(PiiMatch {
+                        kind: *kind,
+                        span: Span::new(os, oe),
+                        matched: original[os..oe].to_owned(),
+                        value,
+                    });
                 }
-                let raw = m.as_str();
-                let value: String = match kind {
-                    PiiKind::Email | PiiKind::Ipv6 | PiiKind::Ipv4 | PiiKind::LicencePlate => {
-                        raw.to_owned()
-                    }
-                    _ => raw.chars().filter(|c| c.is_ascii_alphanumeric()).collect(),
-                };
-                let valid = match kind {
-                    PiiKind::ResidentId => valid_resident_id(&value),
-                    PiiKind::Uscc => {
-                        valid_uscc(&value) && !value.bytes().all(|b| b.is_ascii_digit())
-                    }
-                    PiiKind::BankCard => valid_bank_card(&value),
-                    PiiKind::Mobile => true,
-                    PiiKind::Landline => true,
-                    PiiKind::Passport => true,
-                    PiiKind::Email => true,
-                    PiiKind::Ipv4 => raw
-                        .split('.')
-                        .all(|o| o.parse::<u8>().is_ok() && (o == "0" || !o.starts_with('0'))),
-                    PiiKind::Ipv6 => {
-                        raw.matches(':').count() >= 2
-                            && raw.parse::<std::net::Ipv6Addr>().is_ok()
-                            && raw.chars().any(|c| c.is_ascii_alphanumeric())
-                    }
-                    PiiKind::LicencePlate => true,
-                };
-                if !valid {
-                    continue;
-                }
-                let Some((os, oe)) = norm.original_span(s, e) else {
-                    continue;
-                };
-                taken.push((s, e));
-                // A mobile number's value is its last 11 digits (any +86 prefix dropped).
-                let value = if *kind == PiiKind::Mobile && value.len() > 11 {
-                    value[value.len() - 11..].to_owned()
-                } else {
-                    value
-                };
-                out.push(PiiMatch {
-                    kind: *kind,
-                    span: Span::new(os, oe),
-                    matched: original[os..oe].to_owned(),
-                    value,
-                });
             }
         }
         out.sort_by_key(|m| (m.span.start, m.span.end));
         out
     }
+}
+
+/// The parts of `text` where PII can be: maximal runs of ASCII characters that hold a digit, `@`
+/// or `:`, each with the one character before it (a licence plate's province character). Every
+/// pattern needs ASCII digits or punctuation, so Chinese prose between them is never scanned.
+fn islands(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut useful = false;
+        while i < bytes.len() && bytes[i].is_ascii() {
+            useful |= bytes[i].is_ascii_digit() || bytes[i] == b'@' || bytes[i] == b':';
+            i += 1;
+        }
+        if useful {
+            let before = text[..start]
+                .char_indices()
+                .next_back()
+                .map_or(start, |(p, _)| p);
+            out.push((before, i));
+        }
+    }
+    out
 }
 
 /// What may not touch a match: more digits for numbers, any ASCII letter or digit for codes
