@@ -46,6 +46,10 @@ pub enum MatchMode {
     Normalized,
     /// Against the original text as written.
     Exact,
+    /// Normalized, and also by pronunciation: the term's toneless pinyin matched against the
+    /// text's pinyin, which catches terms written in pinyin (`dubo`) and homophones (`读博` for
+    /// `赌博`). Opt-in per keyword: it costs precision (`杜博士` also reads `du bo`).
+    Pinyin,
 }
 
 /// One keyword of a library.
@@ -198,11 +202,12 @@ impl Library {
             {
                 "exact" => MatchMode::Exact,
                 "normalized" => MatchMode::Normalized,
+                "pinyin" => MatchMode::Pinyin,
                 other => {
                     problems.push(LibraryProblem {
                         line: line_no,
                         message: format!(
-                            "keyword `{term}`: mode `{other}`; expected normalized or exact"
+                            "keyword `{term}`: mode `{other}`; expected normalized, exact or pinyin"
                         ),
                     });
                     continue;
@@ -246,6 +251,7 @@ impl Library {
             let mode = match k.mode {
                 MatchMode::Normalized => "normalized",
                 MatchMode::Exact => "exact",
+                MatchMode::Pinyin => "pinyin",
             };
             let risks = k
                 .risk_ids
@@ -351,11 +357,12 @@ impl Library {
             let mode = match get("mode").unwrap_or("normalized") {
                 "" | "normalized" => MatchMode::Normalized,
                 "exact" => MatchMode::Exact,
+                "pinyin" => MatchMode::Pinyin,
                 other => {
                     problems.push(LibraryProblem {
                         line: line_no,
                         message: format!(
-                            "keyword `{term}`: mode `{other}`; expected normalized or exact"
+                            "keyword `{term}`: mode `{other}`; expected normalized, exact or pinyin"
                         ),
                     });
                     continue;
@@ -402,6 +409,37 @@ pub struct KeywordMatcher {
     /// pattern index → keyword indexes.
     groups: Vec<Vec<usize>>,
     patterns: Vec<String>,
+    /// Pinyin forms of `pinyin`-mode keywords, and the keywords behind each.
+    pinyin: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
+    pinyin_groups: Vec<Vec<usize>>,
+}
+
+/// The toneless pinyin of a CJK character, when it has one.
+fn char_pinyin(c: char) -> Option<&'static str> {
+    use pinyin::ToPinyin as _;
+    c.to_pinyin().map(|p| p.plain())
+}
+
+/// A normalized text read aloud: CJK characters become their toneless pinyin, ASCII letters and
+/// digits stay, everything else is dropped. Returns the view and, for each of its bytes, the
+/// byte range of the normalized character it came from.
+fn pinyin_view(norm: &str) -> (String, Vec<(usize, usize)>) {
+    let mut view = String::with_capacity(norm.len());
+    let mut map = Vec::with_capacity(norm.len());
+    for (i, c) in norm.char_indices() {
+        let range = (i, i + c.len_utf8());
+        if let Some(py) = crate::normalize::is_cjk(c)
+            .then(|| char_pinyin(c))
+            .flatten()
+        {
+            view.push_str(py);
+            map.extend(std::iter::repeat_n(range, py.len()));
+        } else if c.is_ascii_alphanumeric() {
+            view.push(c.to_ascii_lowercase());
+            map.push(range);
+        }
+    }
+    (view, map)
 }
 
 impl std::fmt::Debug for KeywordMatcher {
@@ -437,6 +475,9 @@ impl KeywordMatcher {
         let mut groups: Vec<Vec<usize>> = Vec::new();
         let mut patterns: Vec<String> = Vec::new();
         let mut exact_flags: Vec<bool> = Vec::new();
+        let mut pinyin_index: HashMap<String, usize> = HashMap::new();
+        let mut pinyin_pats: Vec<String> = Vec::new();
+        let mut pinyin_groups: Vec<Vec<usize>> = Vec::new();
         for (i, k) in library.keywords.iter().enumerate() {
             let exact = k.mode == MatchMode::Exact;
             let form = if exact {
@@ -446,6 +487,24 @@ impl KeywordMatcher {
             };
             if form.is_empty() {
                 continue;
+            }
+            if k.mode == MatchMode::Pinyin {
+                let (py, _) = pinyin_view(&form);
+                // Two syllables at least: a single syllable would match everywhere.
+                if py.len() >= 4
+                    && form
+                        .chars()
+                        .filter(|c| crate::normalize::is_cjk(*c))
+                        .count()
+                        >= 2
+                {
+                    let slot = *pinyin_index.entry(py.clone()).or_insert_with(|| {
+                        pinyin_pats.push(py);
+                        pinyin_groups.push(Vec::new());
+                        pinyin_pats.len() - 1
+                    });
+                    pinyin_groups[slot].push(i);
+                }
             }
             // A multi-word Latin phrase (`ball gag`) written letter by letter with separators
             // (`b*a*l*l* *g*a*g`) normalizes to its letters run together; register that compact
@@ -502,10 +561,17 @@ impl KeywordMatcher {
             .collect();
         allow_forms.sort();
         allow_forms.dedup();
+        let pinyin_pv: Vec<(String, u32)> = pinyin_pats
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| (p, i as u32))
+            .collect();
         KeywordMatcher {
             normalized: with_values(&norm_pats),
             exact: with_values(&exact_pats),
             allow: build(&allow_forms),
+            pinyin: with_values(&pinyin_pv),
+            pinyin_groups,
             library,
             groups,
             patterns,
@@ -572,6 +638,44 @@ impl KeywordMatcher {
                     matched: original[m.start()..m.end()].to_owned(),
                     normalized: original[m.start()..m.end()].to_owned(),
                     keywords: self.groups[m.value() as usize].clone(),
+                });
+            }
+        }
+        if let Some(ac) = &self.pinyin {
+            let (view, map) = pinyin_view(&norm.text);
+            for m in ac.leftmost_find_iter(&view) {
+                let (vs, ve) = (m.start(), m.end());
+                // Whole characters only: the match starts where a character's reading starts and
+                // ends where one ends.
+                let (Some(&(ns, _)), Some(&(_, ne))) = (map.get(vs), map.get(ve - 1)) else {
+                    continue;
+                };
+                let starts_char = vs == 0 || map[vs - 1] != map[vs];
+                let ends_char = ve == map.len() || map[ve] != map[ve - 1];
+                if !starts_char || !ends_char {
+                    continue;
+                }
+                // Latin letters on either side would make it part of a word (`xdubox`).
+                if is_word_char(norm.char_before(ns)) || is_word_char(norm.char_at(ne)) {
+                    continue;
+                }
+                if out.iter().any(|k: &KeywordMatch| {
+                    norm.original_span(ns, ne)
+                        .is_some_and(|(os, oe)| k.span.start <= os && oe <= k.span.end)
+                }) {
+                    continue;
+                }
+                if allowed.iter().any(|(a, b)| *a <= ns && ne <= *b) {
+                    continue;
+                }
+                let Some((os, oe)) = norm.original_span(ns, ne) else {
+                    continue;
+                };
+                out.push(KeywordMatch {
+                    span: Span::new(os, oe),
+                    matched: original[os..oe].to_owned(),
+                    normalized: view[vs..ve].to_owned(),
+                    keywords: self.pinyin_groups[m.value() as usize].clone(),
                 });
             }
         }
@@ -660,5 +764,28 @@ mod boundary_tests {
             .map(|f| f.matched)
             .collect();
         assert_eq!(found, ["k粉"], "the Latin term keeps its word boundary");
+    }
+}
+
+#[cfg(test)]
+mod pinyin_tests {
+    use super::*;
+
+    #[test]
+    fn pinyin_mode_matches_pinyin_and_homophones() {
+        let catalog = anquan_catalog::Catalog::load(None).unwrap();
+        let n = Normalizer::full(catalog.radical_folder());
+        let (lib, problems) = Library::parse_tsv(
+            "keyword\trisk_ids\tseverity\tsource\tmode\n赌博\tA.1.h\thigh\tt\tpinyin\n冰毒\tA.1.h\thigh\tt\tnormalized\n",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let m = KeywordMatcher::new(lib, &[], &n);
+        let text = "想去DuBo一下，读博也行，赌博最差；bingdu不在拼音模式；xduboy不算。";
+        let found: Vec<String> = m
+            .find(text, &n.normalize(text))
+            .into_iter()
+            .map(|f| f.matched)
+            .collect();
+        assert_eq!(found, ["DuBo", "读博", "赌博"]);
     }
 }

@@ -226,3 +226,107 @@ fn starter_library_evasion_recall() {
         println!("starter library evasion recall: {report}");
     }
 }
+
+/// Pinyin mode, measured: every all-Chinese starter keyword of two or more characters switched to
+/// `pinyin` mode, evaded by writing it in pinyin and by swapping each character for a homophone;
+/// and what it costs on benign COLD lines.
+#[test]
+fn pinyin_mode_recall_and_cost() {
+    use pinyin::ToPinyin as _;
+    let catalog = anquan_catalog::Catalog::load(None).unwrap();
+    let (lib, _) =
+        anquan_detect::keywords::Library::parse_tsv(anquan_detect::keywords::STARTER_LIBRARY);
+    let terms: Vec<String> = lib
+        .keywords
+        .iter()
+        .map(|k| k.term.clone())
+        .filter(|t| {
+            t.chars().count() >= 2
+                && t.chars()
+                    .all(|c| matches!(c as u32, 0x4E00..=0x9FFF) && c.to_pinyin().is_some())
+        })
+        .collect();
+    let mut tsv = String::from("keyword\trisk_ids\tseverity\tsource\tmode\n");
+    for t in &terms {
+        tsv.push_str(&format!("{t}\tA.1.h\tmedium\ttest\tpinyin\n"));
+    }
+    let (pinyin_lib, problems) = anquan_detect::keywords::Library::parse_tsv(&tsv);
+    assert!(problems.is_empty());
+    let engine = anquan_detect::Engine::new(&catalog, Some(pinyin_lib), &[], false);
+    // A homophone for each character: the first other character with the same toneless reading.
+    let mut by_reading: std::collections::HashMap<&'static str, Vec<char>> =
+        std::collections::HashMap::new();
+    for code in 0x4E00..=0x9FFFu32 {
+        if let Some(c) = char::from_u32(code)
+            && let Some(p) = c.to_pinyin()
+        {
+            by_reading.entry(p.plain()).or_default().push(c);
+        }
+    }
+    let homophone = |c: char| -> char {
+        let p = c.to_pinyin().map(|p| p.plain()).unwrap_or("");
+        by_reading
+            .get(p)
+            .and_then(|cs| cs.iter().copied().find(|x| *x != c))
+            .unwrap_or(c)
+    };
+    let to_pinyin = |t: &str| -> String {
+        t.chars()
+            .filter_map(|c| c.to_pinyin().map(|p| p.plain()))
+            .collect()
+    };
+    let pinyin_hits = terms
+        .iter()
+        .filter(|t| !engine.scan(&format!("这里：{}。", to_pinyin(t))).is_empty())
+        .count();
+    let homophone_hits = terms
+        .iter()
+        .filter(|t| {
+            !engine
+                .scan(&format!(
+                    "这里：{}。",
+                    t.chars().map(homophone).collect::<String>()
+                ))
+                .is_empty()
+        })
+        .count();
+    let n = terms.len() as f64;
+    let (pr, hr) = (pinyin_hits as f64 / n, homophone_hits as f64 / n);
+    // The cost: benign COLD lines flagged with every term in pinyin mode, versus normalized mode.
+    let mut rdr = csv::Reader::from_path(shared().join("cold/train.csv")).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let (label, text) = (
+        headers.iter().position(|h| h == "label").unwrap(),
+        headers.iter().position(|h| h == "TEXT").unwrap(),
+    );
+    let plain_engine = {
+        let plain_tsv = tsv.replace("\tpinyin\n", "\tnormalized\n");
+        let (l, _) = anquan_detect::keywords::Library::parse_tsv(&plain_tsv);
+        anquan_detect::Engine::new(&catalog, Some(l), &[], false)
+    };
+    let (mut lines, mut fp_pinyin, mut fp_plain) = (0usize, 0usize, 0usize);
+    for row in rdr.records() {
+        let row = row.unwrap();
+        if &row[label] == "0" {
+            lines += 1;
+            fp_pinyin += usize::from(!engine.scan(&row[text]).is_empty());
+            fp_plain += usize::from(!plain_engine.scan(&row[text]).is_empty());
+        }
+    }
+    #[expect(
+        clippy::print_stdout,
+        reason = "the measured figures are the point of this test"
+    )]
+    {
+        println!(
+            "pinyin mode over {} Chinese starter terms: recall written-in-pinyin {pr:.3}, homophones {hr:.3}; benign COLD lines flagged {} (pinyin) vs {} (normalized) of {lines}",
+            terms.len(),
+            fp_pinyin,
+            fp_plain
+        );
+    }
+    assert!(
+        pr >= 0.95 && hr >= 0.95,
+        "pinyin {pr:.3}, homophones {hr:.3}"
+    );
+}
