@@ -215,6 +215,17 @@ pub(crate) fn coverage_table(
     )
 }
 
+/// `title: key n, key n, …` with keys in natural order, for the `stats` commands.
+pub(crate) fn count_line(
+    title: &str,
+    counts: &std::collections::BTreeMap<String, usize>,
+) -> String {
+    let mut keys: Vec<&String> = counts.keys().collect();
+    keys.sort_by(|a, b| anquan::catalog::natural::cmp(a, b));
+    let parts: Vec<String> = keys.iter().map(|k| format!("{k} {}", counts[*k])).collect();
+    format!("{title}: {}", parts.join(", "))
+}
+
 /// One clause verdict as a line: `[pass] id  name: detail  (clause status: …)`.
 pub(crate) fn clause_line(out: &Out, c: &anquan::detect::check::ClauseResult) -> String {
     format!(

@@ -28,6 +28,15 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The name used in library files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+
     fn parse(s: &str) -> Option<Severity> {
         match s.trim().to_ascii_lowercase().as_str() {
             "low" => Some(Severity::Low),
@@ -50,6 +59,30 @@ pub enum MatchMode {
     /// text's pinyin, which catches terms written in pinyin (`dubo`) and homophones (`读博` for
     /// `赌博`). Opt-in per keyword: it costs precision (`杜博士` also reads `du bo`).
     Pinyin,
+}
+
+impl MatchMode {
+    /// The name used in library files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchMode::Normalized => "normalized",
+            MatchMode::Exact => "exact",
+            MatchMode::Pinyin => "pinyin",
+        }
+    }
+
+    fn parse(s: &str) -> Option<MatchMode> {
+        [MatchMode::Normalized, MatchMode::Exact, MatchMode::Pinyin]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
+fn bad_mode(line: usize, term: &str, mode: &str) -> LibraryProblem {
+    LibraryProblem {
+        line,
+        message: format!("keyword `{term}`: mode `{mode}`; expected normalized, exact or pinyin"),
+    }
 }
 
 /// One keyword of a library.
@@ -195,23 +228,13 @@ impl Library {
                 });
                 continue;
             };
-            let mode = match v
+            let mode_name = v
                 .get("mode")
                 .and_then(|x| x.as_str())
-                .unwrap_or("normalized")
-            {
-                "exact" => MatchMode::Exact,
-                "normalized" => MatchMode::Normalized,
-                "pinyin" => MatchMode::Pinyin,
-                other => {
-                    problems.push(LibraryProblem {
-                        line: line_no,
-                        message: format!(
-                            "keyword `{term}`: mode `{other}`; expected normalized, exact or pinyin"
-                        ),
-                    });
-                    continue;
-                }
+                .unwrap_or("normalized");
+            let Some(mode) = MatchMode::parse(mode_name) else {
+                problems.push(bad_mode(line_no, term, mode_name));
+                continue;
             };
             lib.keywords.push(Keyword {
                 term: term.to_owned(),
@@ -243,16 +266,7 @@ impl Library {
         let mut kws: Vec<&Keyword> = self.keywords.iter().collect();
         kws.sort_by(|a, b| a.term.cmp(&b.term));
         for k in kws {
-            let sev = match k.severity {
-                Severity::Low => "low",
-                Severity::Medium => "medium",
-                Severity::High => "high",
-            };
-            let mode = match k.mode {
-                MatchMode::Normalized => "normalized",
-                MatchMode::Exact => "exact",
-                MatchMode::Pinyin => "pinyin",
-            };
+            let (sev, mode) = (k.severity.as_str(), k.mode.as_str());
             let risks = k
                 .risk_ids
                 .iter()
@@ -354,19 +368,13 @@ impl Library {
                 });
                 continue;
             };
-            let mode = match get("mode").unwrap_or("normalized") {
-                "" | "normalized" => MatchMode::Normalized,
-                "exact" => MatchMode::Exact,
-                "pinyin" => MatchMode::Pinyin,
-                other => {
-                    problems.push(LibraryProblem {
-                        line: line_no,
-                        message: format!(
-                            "keyword `{term}`: mode `{other}`; expected normalized, exact or pinyin"
-                        ),
-                    });
-                    continue;
-                }
+            let mode_name = match get("mode").unwrap_or("") {
+                "" => "normalized",
+                m => m,
+            };
+            let Some(mode) = MatchMode::parse(mode_name) else {
+                problems.push(bad_mode(line_no, term, mode_name));
+                continue;
             };
             lib.keywords.push(Keyword {
                 term: term.to_owned(),

@@ -325,15 +325,7 @@ fn stats(spec: &str, out: &mut Out) -> anyhow::Result<ExitStatus> {
         (out.t("按语言", "by language"), &by[2]),
         (out.t("按来源", "by source"), &by[3]),
     ] {
-        let mut keys: Vec<&String> = map.keys().collect();
-        keys.sort_by(|a, b| anquan::catalog::natural::cmp(a, b));
-        out.line(format!(
-            "{title}: {}",
-            keys.iter()
-                .map(|k| format!("{k} {}", map[*k]))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        out.line(crate::output::count_line(title, map));
     }
     Ok(ExitStatus::Success)
 }

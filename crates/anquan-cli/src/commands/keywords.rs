@@ -213,13 +213,9 @@ fn stats(spec: &str, out: &mut Out) -> anyhow::Result<ExitStatus> {
         for r in &k.risk_ids {
             *by[0].entry(r.to_string()).or_default() += 1;
         }
-        *by[1]
-            .entry(format!("{:?}", k.severity).to_lowercase())
-            .or_default() += 1;
+        *by[1].entry(k.severity.as_str().to_owned()).or_default() += 1;
         *by[2].entry(k.source.clone()).or_default() += 1;
-        *by[3]
-            .entry(format!("{:?}", k.mode).to_lowercase())
-            .or_default() += 1;
+        *by[3].entry(k.mode.as_str().to_owned()).or_default() += 1;
     }
     if out.json {
         out.json_value(&json!({"schema": "anquan.keywords.stats.v1", "library": spec, "name": lib.name, "version": lib.version, "updated": lib.updated, "keywords": lib.keywords.len(), "malformed_lines": problems.len(), "by_risk": by[0], "by_severity": by[1], "by_source": by[2], "by_mode": by[3]}));
@@ -239,15 +235,7 @@ fn stats(spec: &str, out: &mut Out) -> anyhow::Result<ExitStatus> {
         (out.t("按来源", "by source"), &by[2]),
         (out.t("按匹配方式", "by mode"), &by[3]),
     ] {
-        let mut keys: Vec<&String> = map.keys().collect();
-        keys.sort_by(|a, b| anquan::catalog::natural::cmp(a, b));
-        out.line(format!(
-            "{title}: {}",
-            keys.iter()
-                .map(|k| format!("{k} {}", map[*k]))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        out.line(crate::output::count_line(title, map));
     }
     Ok(ExitStatus::Success)
 }
