@@ -307,6 +307,11 @@ impl Catalog {
         }
     }
 
+    /// Every clause with numbers, in load order.
+    pub fn clauses(&self) -> impl Iterator<Item = &Clause> {
+        self.records.clause.iter()
+    }
+
     /// Risks of one framework, in load order.
     pub fn risks(&self, framework: Framework) -> impl Iterator<Item = &Risk> {
         self.records

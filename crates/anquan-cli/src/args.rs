@@ -119,6 +119,126 @@ keyword library checked against their clauses, and the detection engine on a sam
         after_long_help = "Examples:\n  anquan tour\n  anquan tour --lang en"
     )]
     Tour(TourArgs),
+    /// Evaluate a model: run the test banks (and attacks) against a target, judge every answer.
+    #[command(
+        long_about = "Evaluate a model against GB/T 45654's assessment clauses (TC260-003 §9.3-9.4): draw the \
+standard's stratified sample from each bank (1,000 generated-content, 300 should-refuse, 300 \
+should-not-refuse: the sizes are read from the catalog), send every item (and its attack variants) \
+to the target, judge each answer (keywords, PII, refusal, classifier, optionally an LLM judge), and \
+record every trial in a SQLite ledger. Prints the budget first; Ctrl-C stops cleanly; \
+`--resume RUN_ID` continues a stopped or crashed run without repeating or double-counting a \
+trial.\n\n\
+Targets are `[targets.<id>]` tables in anquan.toml (see examples/anquan.toml). Exits 1 when a \
+clause fails, so it can gate a release.",
+        after_long_help = "Examples:\n  anquan eval --target local --sample 20 --report report.html\n  anquan eval --target prod --banks builtin:should_refuse --attacks direct,base64,zh_homophone\n  anquan eval --resume 0193a0c4-5b7e-7c3d-9a51-0c2f1e4d8b6a\n  anquan eval --target prod --max-requests 3000 --max-tokens 2000000 --cache\n\n\
+Exit status:\n  0  ran, and no clause failed\n  1  ran, and a clause failed\n  2  could not run (bad configuration, unreachable target, malformed bank)"
+    )]
+    Eval(EvalArgs),
+    /// Write the report of a run: self-contained HTML, Markdown or JSON, in Chinese or English.
+    #[command(
+        long_about = "Write the report of an evaluation run: per-clause verdicts (符合 / 不符合 / 无法判定 with \
+Wilson intervals and each clause's verification status), per-bank, per-risk, per-attack and \
+per-language results with SVG charts, the worst failures, the unsure answers for manual review, \
+and an evidence block with the SHA-256 of every bank, the keyword library, the judge configuration \
+and the tool version.",
+        after_long_help = "Examples:\n  anquan report latest --format html --output report.html\n  anquan report 0193a0c4-5b7e-7c3d-9a51-0c2f1e4d8b6a --format md --lang en\n  anquan report latest --format json | jq '.clauses[] | {clause_id, verdict}'"
+    )]
+    Report(ReportArgs),
+    /// List the evaluation runs in the store.
+    #[command(after_long_help = "Examples:\n  anquan runs\n  anquan runs --json")]
+    Runs(RunsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StoreArgs {
+    /// Configuration file with targets, store and evaluation policy.
+    #[arg(
+        long,
+        env = "ANQUAN_CONFIG",
+        default_value = "anquan.toml",
+        value_name = "FILE"
+    )]
+    pub(crate) config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EvalArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+    /// Target id: a `[targets.<id>]` table of the configuration.
+    #[arg(long, value_name = "ID", required_unless_present = "resume")]
+    pub(crate) target: Option<String>,
+    /// Banks: `builtin:NAME` or JSONL paths, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "builtin:generated_content,builtin:should_refuse,builtin:should_not_refuse",
+        value_name = "BANK,…"
+    )]
+    pub(crate) banks: Vec<String>,
+    /// Attacks, comma-separated (`direct` = items as written). `anquan eval --list-attacks` lists them.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "direct",
+        value_name = "ID,…"
+    )]
+    pub(crate) attacks: Vec<String>,
+    /// Items drawn per bank. Default: the standard's sample size from the catalog.
+    #[arg(long, value_name = "N")]
+    pub(crate) sample: Option<u64>,
+    /// Seed of the stratified sample (the same seed draws the same items on every machine).
+    #[arg(long, default_value_t = 7, value_name = "S")]
+    pub(crate) seed: u64,
+    /// Refuse to start when the run would send more requests than this.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_requests: Option<u64>,
+    /// Refuse to start when the run may use more tokens (estimated) than this.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_tokens: Option<u64>,
+    /// Replay identical requests from the response cache instead of sending them again.
+    #[arg(long)]
+    pub(crate) cache: bool,
+    /// Continue a stopped or crashed run; only trials not yet committed are run.
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["target", "sample"])]
+    pub(crate) resume: Option<String>,
+    /// Also write the report here when the run ends (format from the extension: .html, .md, .json).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) report: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub(crate) quiet: bool,
+    /// List the attacks and exit.
+    #[arg(long, exclusive = true)]
+    pub(crate) list_attacks: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ReportFormat {
+    Html,
+    Md,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+    /// Run id, or `latest`.
+    #[arg(value_name = "RUN_ID")]
+    pub(crate) run: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "html")]
+    pub(crate) format: ReportFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunsArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
 }
 
 #[derive(Debug, Args)]

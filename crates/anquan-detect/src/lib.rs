@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod classifier;
 mod engine;
 pub mod judge;
 pub mod keywords;

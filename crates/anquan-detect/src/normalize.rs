@@ -177,6 +177,19 @@ impl Normalizer {
             .collect()
     }
 
+    /// The split-component table the `recompose` stage folds with, as `(first, second,
+    /// character)` sorted by component pair, so that attacks which split characters (`弓长` for
+    /// `张`) use the very table that undoes them.
+    pub fn split_components(&self) -> Vec<(char, char, char)> {
+        let mut rows: Vec<(char, char, char)> = self
+            .components
+            .iter()
+            .map(|(&(a, b), &c)| (a, b, c))
+            .collect();
+        rows.sort_unstable();
+        rows
+    }
+
     /// Normalize `text`.
     pub fn normalize(&self, text: &str) -> Normalized {
         let mut units: Vec<Unit> = text

@@ -11,8 +11,10 @@
 //! and the rest of the bank is still checked.
 #![warn(missing_docs)]
 
+pub mod attack;
 pub mod bank;
 pub mod import;
+pub mod metrics;
 pub mod sample;
 
 pub use bank::{

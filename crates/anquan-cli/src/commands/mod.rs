@@ -9,6 +9,7 @@ use crate::output::Out;
 
 mod bank;
 mod catalog;
+mod eval;
 mod grade;
 mod keywords;
 mod scan;
@@ -22,6 +23,9 @@ pub(crate) fn run(cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
         Command::Keywords(args) => keywords::run(&args.command, cli, out),
         Command::Scan(args) => scan::run(args, cli, out),
         Command::Tour(args) => tour::run(args, cli, out),
+        Command::Eval(args) => eval::run(args, cli, out),
+        Command::Report(args) => eval::report(args, cli, out),
+        Command::Runs(args) => eval::runs(args, cli, out),
     }
 }
 

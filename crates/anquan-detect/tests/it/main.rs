@@ -2,6 +2,7 @@
 //! generated set, the evasion suite, judges, and hostile input.
 
 mod accuracy;
+mod classifier;
 
 use std::path::PathBuf;
 

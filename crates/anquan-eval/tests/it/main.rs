@@ -1,6 +1,8 @@
 //! Bank tests: the built-in banks are canonical and pass their clauses; the validator's behaviour
 //! on fixtures; sampling is reproducible and keeps shares.
 
+mod attacks;
+
 use std::path::PathBuf;
 
 use anquan_catalog::Catalog;

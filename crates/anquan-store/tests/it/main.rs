@@ -1,0 +1,3 @@
+//! anquan-store integration tests.
+
+mod store_story;
