@@ -110,7 +110,7 @@ verification status.",
         after_long_help = "Examples:\n  anquan keywords check my-keywords.tsv\n  anquan keywords check builtin:starter --lang en --json\n  anquan keywords normalize \"賭 * 博\""
     )]
     Keywords(KeywordsArgs),
-    /// A tour of the catalog and grading on the embedded defaults (the README's main job).
+    /// A tour of the catalog, grading, banks and detection engine on the embedded defaults (no model needed).
     #[command(
         long_about = "A tour of what anquan knows and does today, on the embedded catalog and example profiles: \
 the catalog's contents, the GB/T 45654 clauses with their thresholds and verification status, and \
@@ -144,6 +144,15 @@ and the tool version.",
         after_long_help = "Examples:\n  anquan report latest --format html --output report.html\n  anquan report 0193a0c4-5b7e-7c3d-9a51-0c2f1e4d8b6a --format md --lang en\n  anquan report latest --format json | jq '.clauses[] | {clause_id, verdict}'"
     )]
     Report(ReportArgs),
+    /// Measure a judge against a human-labelled file: precision, recall, F1, confusion matrix.
+    #[command(
+        long_about = "Measure any judge against a human-labelled file (CSV with a header, or JSONL): precision, \
+recall, F1, accuracy and the confusion matrix, with unsure judgments counted apart (never coerced \
+into a class). Judges: `refusal` (positive = refused), `classifier`, `keyword`, `pii` (positive = \
+unsafe), `llm:TARGET` (an LLM judge over a configured target; `--expect` picks its template).",
+        after_long_help = "Examples:\n  anquan judge bench ../shared/datasets/xstest/model_completions/xstest_v2_completions_gpt4.csv --judge refusal --text completion --label final_label --positive 2_full_refusal\n  anquan judge bench ../shared/datasets/cold/dev.csv --judge classifier --text TEXT --label label --positive 1\n  anquan judge bench answers.jsonl --judge llm:judge --expect refuse --label human --positive refused --json"
+    )]
+    Judge(JudgeArgs),
     /// List the evaluation runs in the store.
     #[command(after_long_help = "Examples:\n  anquan runs\n  anquan runs --json")]
     Runs(RunsArgs),
@@ -166,7 +175,7 @@ pub(crate) struct EvalArgs {
     #[command(flatten)]
     pub(crate) store: StoreArgs,
     /// Target id: a `[targets.<id>]` table of the configuration.
-    #[arg(long, value_name = "ID", required_unless_present = "resume")]
+    #[arg(long, value_name = "ID", required_unless_present_any = ["resume", "list_attacks"])]
     pub(crate) target: Option<String>,
     /// Banks: `builtin:NAME` or JSONL paths, comma-separated.
     #[arg(
@@ -196,6 +205,9 @@ pub(crate) struct EvalArgs {
     /// Refuse to start when the run may use more tokens (estimated) than this.
     #[arg(long, value_name = "N")]
     pub(crate) max_tokens: Option<u64>,
+    /// Also judge with this target as an LLM judge (overrides `[eval] judge-target`).
+    #[arg(long, value_name = "ID")]
+    pub(crate) judge_target: Option<String>,
     /// Replay identical requests from the response cache instead of sending them again.
     #[arg(long)]
     pub(crate) cache: bool,
@@ -209,7 +221,7 @@ pub(crate) struct EvalArgs {
     #[arg(long)]
     pub(crate) quiet: bool,
     /// List the attacks and exit.
-    #[arg(long, exclusive = true)]
+    #[arg(long)]
     pub(crate) list_attacks: bool,
 }
 
@@ -629,4 +641,56 @@ mod tests {
         super::Cli::command().debug_assert();
         assert!(super::EXIT_CODES.contains("could not run"));
     }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct JudgeArgs {
+    #[command(subcommand)]
+    pub(crate) command: JudgeCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum JudgeCommand {
+    /// Score a judge against labelled data.
+    Bench(JudgeBenchArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ExpectArg {
+    /// The prompt should be refused (positive = refused).
+    Refuse,
+    /// The prompt should be answered (positive = refused).
+    Answer,
+    /// The answer should be free of unsafe content (positive = unsafe).
+    SafeAnswer,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct JudgeBenchArgs {
+    /// Labelled file: `.csv` (with a header) or `.jsonl`.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// Judge: refusal, classifier, keyword, pii or llm:TARGET.
+    #[arg(long, value_name = "ID")]
+    pub(crate) judge: String,
+    /// Column (CSV) or field (JSONL) with the text to judge (the model's answer).
+    #[arg(long, default_value = "text", value_name = "COL")]
+    pub(crate) text: String,
+    /// Column with the prompt, when the file has one.
+    #[arg(long, value_name = "COL")]
+    pub(crate) prompt: Option<String>,
+    /// Column with the human label.
+    #[arg(long, default_value = "label", value_name = "COL")]
+    pub(crate) label: String,
+    /// Label values that mean positive (refused, or unsafe), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "VALUE,…")]
+    pub(crate) positive: Vec<String>,
+    /// What the prompts expect (picks the LLM judge's template and the refusal judge's reading).
+    #[arg(long, value_enum)]
+    pub(crate) expect: Option<ExpectArg>,
+    /// Judge at most this many rows (from the top).
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<usize>,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
 }

@@ -203,8 +203,9 @@ fn read_jade_categories(
             rows,
             licence: "MIT".to_owned(),
             source: JADE_SOURCE.to_owned(),
-            used: "违规类型 of each question, joined to the v3 answers by question text (topic heads)"
-                .to_owned(),
+            used:
+                "违规类型 of each question, joined to the v3 answers by question text (topic heads)"
+                    .to_owned(),
         });
     }
     Ok((map, files))
@@ -225,9 +226,14 @@ fn read_jade(
     for (i, row) in rdr.records().enumerate() {
         let row = row.with_context(|| format!("`{rel}` row {}", i + 2))?;
         rows += 1;
-        let topic = match categories.get(row.get(1).unwrap_or_default().trim()).map(String::as_str) {
+        let topic = match categories
+            .get(row.get(1).unwrap_or_default().trim())
+            .map(String::as_str)
+        {
             Some("违法犯罪") => TOPICS.iter().position(|(t, _)| *t == "crime"),
-            Some("侵害权益" | "侵犯权益") => TOPICS.iter().position(|(t, _)| *t == "rights"),
+            Some("侵害权益" | "侵犯权益") => {
+                TOPICS.iter().position(|(t, _)| *t == "rights")
+            }
             _ => None,
         };
         for (col, label) in [(2, true), (3, false)] {
@@ -247,9 +253,10 @@ fn read_jade(
             rows,
             licence: "MIT".to_owned(),
             source: JADE_SOURCE.to_owned(),
-            used: "违规回答 as unsafe, 安全有用回答 as safe (answers written by models, labelled by \
+            used:
+                "违规回答 as unsafe, 安全有用回答 as safe (answers written by models, labelled by \
                    how the pairs were built)"
-                .to_owned(),
+                    .to_owned(),
         },
         examples,
     })
@@ -274,8 +281,7 @@ fn train_heads(
     let topics = match topic_bits {
         None => Vec::new(),
         Some(tb) => {
-            let with_topic: Vec<&Example> =
-                examples.iter().filter(|e| e.topic.is_some()).collect();
+            let with_topic: Vec<&Example> = examples.iter().filter(|e| e.topic.is_some()).collect();
             let trows = train::encode(featurizer, with_topic.iter().map(|e| e.text.as_str()), tb);
             (0..TOPICS.len())
                 .map(|k| {
@@ -288,7 +294,7 @@ fn train_heads(
     Trained { offensive, topics }
 }
 
-fn forced(head: &FloatHead, rows: &[Row], dev: &[Example]) -> Scores {
+fn forced_scores(head: &FloatHead, rows: &[Row], dev: &[Example]) -> Scores {
     train::scores(
         rows.iter()
             .zip(dev)
@@ -323,6 +329,248 @@ fn toml_text(meta: &Metadata) -> anyhow::Result<String> {
     ))
 }
 
+/// The data of one run.
+struct Data {
+    cold_train: Split,
+    dev: Split,
+    /// JADE v3 hard, then medium.
+    jade: Vec<Split>,
+    /// What the shipped model trains on.
+    examples: Vec<Example>,
+    /// The files behind `examples`.
+    files: Vec<DataFile>,
+}
+
+fn load_data(args: &Args, datasets: &Path) -> anyhow::Result<Data> {
+    let cold_train = read_cold(datasets, "train")?;
+    let dev = read_cold(datasets, "dev")?;
+    let (categories, category_files) = read_jade_categories(datasets)?;
+    let jade: Vec<Split> = [
+        "jade_alignment_hard_zh.utf8.csv",
+        "jade_alignment_medium_zh.utf8.csv",
+    ]
+    .iter()
+    .map(|f| read_jade(datasets, f, &categories))
+    .collect::<anyhow::Result<_>>()?;
+    let mut examples = cold_train.examples.clone();
+    let mut files = vec![cold_train.file.clone()];
+    if !args.cold_only {
+        for j in &jade {
+            for _ in 0..args.jade_repeat {
+                examples.extend(j.examples.iter().cloned());
+            }
+            let mut file = j.file.clone();
+            file.used = format!("{}; each answer {} times", file.used, args.jade_repeat);
+            files.push(file);
+        }
+        files.extend(category_files);
+    }
+    Ok(Data {
+        cold_train,
+        dev,
+        jade,
+        examples,
+        files,
+    })
+}
+
+/// Quantize the heads and lay them out one after another.
+fn quantize_heads(trained: &Trained, args: &Args) -> (Vec<u8>, Vec<HeadMeta>) {
+    let mut weights = Vec::new();
+    let mut heads = Vec::new();
+    let named = std::iter::once((&trained.offensive, "offensive".to_owned(), None, args.bits))
+        .chain(trained.topics.iter().zip(TOPICS).map(|(h, (topic, risk))| {
+            (
+                h,
+                format!("topic.{topic}"),
+                Some(risk.to_owned()),
+                args.topic_bits,
+            )
+        }));
+    for (head, name, risk_id, bits) in named {
+        let (q, scale) = train::quantize(head);
+        heads.push(HeadMeta {
+            name,
+            risk_id,
+            buckets_log2: bits,
+            offset: weights.len(),
+            bias: head.bias as f32,
+            scale,
+        });
+        weights.extend(q);
+    }
+    (weights, heads)
+}
+
+/// Score the quantized model on dev, choose the band, fill `meta.decision` and `meta.eval`.
+fn evaluate(
+    meta: &mut Metadata,
+    model: &Model,
+    float_head: &FloatHead,
+    featurizer: &Featurizer,
+    dev: &[Example],
+    target_precision: f64,
+) {
+    let scored: Vec<(f32, Option<usize>)> = dev
+        .iter()
+        .map(|e| {
+            let s = model.score(&e.text);
+            let topic = s
+                .topic
+                .and_then(|(risk, _)| TOPICS.iter().position(|(_, r)| *r == risk.as_str()));
+            (s.p_unsafe, topic)
+        })
+        .collect();
+    let probs: Vec<(f32, bool)> = scored
+        .iter()
+        .zip(dev)
+        .map(|(s, e)| (s.0, e.label))
+        .collect();
+    let (t_lo, t_hi) = train::choose_band(&probs, target_precision);
+    meta.decision.t_lo = t_lo;
+    meta.decision.t_hi = t_hi;
+    let decided: Vec<(bool, bool)> = probs
+        .iter()
+        .map(|&(p, t)| (f64::from(p), t))
+        .filter(|&(p, _)| p >= t_hi || p <= t_lo)
+        .map(|(p, t)| (t, p >= t_hi))
+        .collect();
+    let offensive: Vec<bool> = dev
+        .iter()
+        .zip(&scored)
+        .filter(|(e, _)| e.label)
+        .map(|(e, s)| e.topic == s.1)
+        .collect();
+    let rows = train::encode(
+        featurizer,
+        dev.iter().map(|e| e.text.as_str()),
+        float_head.bits,
+    );
+    let forced = train::scores(probs.iter().map(|&(p, t)| (t, p >= 0.5)));
+    meta.eval.unsure_share = train::round4(1.0 - decided.len() as f64 / probs.len().max(1) as f64);
+    meta.eval.banded_decided = train::scores(decided);
+    meta.eval.topic_accuracy = train::round4(
+        offensive.iter().filter(|&&right| right).count() as f64 / offensive.len().max(1) as f64,
+    );
+    meta.eval.forced_float = forced_scores(float_head, &rows, dev);
+    meta.eval.forced = forced;
+    meta.eval.accuracy_floor = ((forced.accuracy - 0.02) * 100.0).floor() / 100.0;
+}
+
+/// One alternative to the shipped configuration.
+struct Alt<'a> {
+    name: String,
+    featurizer: &'a Featurizer,
+    train_on: Vec<Example>,
+    bits: u32,
+    eval_on: &'a [Example],
+}
+
+/// Measure the alternatives (float model, p >= 0.5).
+fn experiments(
+    args: &Args,
+    data: &Data,
+    featurizer: &Featurizer,
+    normalizer: &Normalizer,
+    cfg: &TrainConfig,
+) -> anyhow::Result<Vec<Experiment>> {
+    let jade_all: Vec<Example> = data
+        .jade
+        .iter()
+        .flat_map(|j| j.examples.iter().cloned())
+        .collect();
+    let (jade_hard, jade_medium) = (&data.jade[0].examples, &data.jade[1].examples);
+    let cold = &data.cold_train.examples;
+    let with = |extra: &[Example], times: usize| {
+        let mut v = cold.clone();
+        for _ in 0..times {
+            v.extend(extra.iter().cloned());
+        }
+        v
+    };
+    let alt_chars = if args.char_max == 3 { 4 } else { 3 };
+    let mut alt_features = featurizer.config().clone();
+    alt_features.char_ngram_max = alt_chars;
+    let alt_featurizer = Featurizer::new(alt_features, normalizer.clone())?;
+    let small = args.bits.saturating_sub(2).max(8);
+    let dev = &data.dev.examples;
+    let on_dev = format!("on {}", data.dev.file.path);
+    let on_hard = format!("on JADE v3 hard answers ({} texts)", jade_hard.len());
+    let alts = [
+        Alt {
+            name: if args.cold_only {
+                format!(
+                    "COLD train + JADE v3 answers ({} texts), {on_dev}",
+                    jade_all.len()
+                )
+            } else {
+                format!("COLD train only, {on_dev}")
+            },
+            featurizer,
+            train_on: if args.cold_only {
+                with(&jade_all, args.jade_repeat)
+            } else {
+                cold.clone()
+            },
+            bits: args.bits,
+            eval_on: dev,
+        },
+        Alt {
+            name: format!("JADE v3 answers only, {on_dev}"),
+            featurizer,
+            train_on: jade_all,
+            bits: args.bits,
+            eval_on: dev,
+        },
+        Alt {
+            name: format!("COLD train only, {on_hard}"),
+            featurizer,
+            train_on: cold.clone(),
+            bits: args.bits,
+            eval_on: jade_hard,
+        },
+        Alt {
+            name: format!(
+                "COLD train + JADE v3 medium answers x{}, {on_hard}",
+                args.jade_repeat
+            ),
+            featurizer,
+            train_on: with(jade_medium, args.jade_repeat),
+            bits: args.bits,
+            eval_on: jade_hard,
+        },
+        Alt {
+            name: format!("2^{small} buckets, {on_dev}"),
+            featurizer,
+            train_on: data.examples.clone(),
+            bits: small,
+            eval_on: dev,
+        },
+        Alt {
+            name: format!("character 1- to {alt_chars}-grams, {on_dev}"),
+            featurizer: &alt_featurizer,
+            train_on: data.examples.clone(),
+            bits: args.bits,
+            eval_on: dev,
+        },
+    ];
+    Ok(alts
+        .into_iter()
+        .map(|a| {
+            let t = train_heads(a.featurizer, &a.train_on, cfg, a.bits, None);
+            let rows = train::encode(
+                a.featurizer,
+                a.eval_on.iter().map(|e| e.text.as_str()),
+                a.bits,
+            );
+            Experiment {
+                name: a.name,
+                forced: forced_scores(&t.offensive, &rows, a.eval_on),
+            }
+        })
+        .collect())
+}
+
 /// Run the command.
 pub(crate) fn run(args: &Args, root: &Path) -> anyhow::Result<Report> {
     if args.lang != "zh" {
@@ -340,7 +588,6 @@ pub(crate) fn run(args: &Args, root: &Path) -> anyhow::Result<Report> {
         .datasets
         .clone()
         .unwrap_or_else(|| root.join("../shared/datasets"));
-    let out_dir = root.join("crates/anquan-detect/data/classifier");
     let catalog = Catalog::load(None).context("loading the embedded catalog")?;
     let normalizer = Normalizer::full(catalog.radical_folder());
     let features = FeatureConfig {
@@ -349,8 +596,11 @@ pub(crate) fn run(args: &Args, root: &Path) -> anyhow::Result<Report> {
         char_ngram_max: args.char_max,
         word_ngram_max: args.word_max,
         hash_seed: HASH_SEED,
-        hash: "FNV-1a 64 over UTF-8 with the seed and a namespace byte, splitmix64 finaliser; a head takes the low bits".to_owned(),
-        values: "1 per distinct bucket, L2-normalised; whitespace runs count as one space".to_owned(),
+        hash: "FNV-1a 64 over UTF-8 with the seed and a namespace byte, splitmix64 finaliser; \
+               a head takes the low bits"
+            .to_owned(),
+        values: "1 per distinct bucket, L2-normalised; whitespace runs count as one space"
+            .to_owned(),
     };
     let featurizer = Featurizer::new(features.clone(), normalizer.clone())?;
     let cfg = TrainConfig {
@@ -359,62 +609,17 @@ pub(crate) fn run(args: &Args, root: &Path) -> anyhow::Result<Report> {
         learning_rate: args.learning_rate,
         l2: args.l2,
     };
-
-    let cold_train = read_cold(&datasets, "train")?;
-    let dev = read_cold(&datasets, "dev")?;
-    let (categories, category_files) = read_jade_categories(&datasets)?;
-    let jade: Vec<Split> = ["jade_alignment_hard_zh.utf8.csv", "jade_alignment_medium_zh.utf8.csv"]
-        .iter()
-        .map(|f| read_jade(&datasets, f, &categories))
-        .collect::<anyhow::Result<_>>()?;
-    let mut examples = cold_train.examples.clone();
-    let mut data_files = vec![cold_train.file.clone()];
-    if !args.cold_only {
-        for j in &jade {
-            for _ in 0..args.jade_repeat {
-                examples.extend(j.examples.iter().cloned());
-            }
-            let mut file = j.file.clone();
-            file.used = format!("{}; each answer {} times", file.used, args.jade_repeat);
-            data_files.push(file);
-        }
-        data_files.extend(category_files);
-    }
-
-    let trained = train_heads(&featurizer, &examples, &cfg, args.bits, Some(args.topic_bits));
-    let train_time = started.elapsed();
-
-    // Quantize and lay the heads out one after another.
-    let mut weights = Vec::new();
-    let mut heads = Vec::new();
-    let (q, scale) = train::quantize(&trained.offensive);
-    heads.push(HeadMeta {
-        name: "offensive".to_owned(),
-        risk_id: None,
-        buckets_log2: args.bits,
-        offset: 0,
-        bias: trained.offensive.bias as f32,
-        scale,
-    });
-    weights.extend(q);
-    for (head, (topic, risk)) in trained.topics.iter().zip(TOPICS) {
-        let (q, scale) = train::quantize(head);
-        heads.push(HeadMeta {
-            name: format!("topic.{topic}"),
-            risk_id: Some(risk.to_owned()),
-            buckets_log2: args.topic_bits,
-            offset: weights.len(),
-            bias: head.bias as f32,
-            scale,
-        });
-        weights.extend(q);
-    }
-
-    let band_rule = format!(
-        "the largest t_lo <= 0.5 and the smallest t_hi >= 0.5 (grid 0.01) where safe verdicts \
-         (p <= t_lo) and unsafe verdicts (p >= t_hi) each reach precision {} on {}",
-        args.target_precision, dev.file.path
+    let data = load_data(args, &datasets)?;
+    let trained = train_heads(
+        &featurizer,
+        &data.examples,
+        &cfg,
+        args.bits,
+        Some(args.topic_bits),
     );
+    let train_time = started.elapsed();
+    let (weights, heads) = quantize_heads(&trained, args);
+
     let mut meta = Metadata {
         schema: SCHEMA,
         lang: "zh".to_owned(),
@@ -425,7 +630,12 @@ pub(crate) fn run(args: &Args, root: &Path) -> anyhow::Result<Report> {
         decision: DecisionMeta {
             t_lo: 0.5,
             t_hi: 0.5,
-            rule: band_rule,
+            rule: format!(
+                "the largest t_lo <= 0.5 and the smallest t_hi >= 0.5 (grid 0.01) where safe \
+                 verdicts (p <= t_lo) and unsafe verdicts (p >= t_hi) each reach precision {} \
+                 on {}",
+                args.target_precision, data.dev.file.path
+            ),
             target_precision: args.target_precision,
             topic_min: 0.5,
             default_risk_id: "A.2".to_owned(),
@@ -440,11 +650,11 @@ pub(crate) fn run(args: &Args, root: &Path) -> anyhow::Result<Report> {
             epochs: args.epochs,
             learning_rate: args.learning_rate,
             l2: args.l2,
-            examples: examples.len(),
-            data: data_files,
+            examples: data.examples.len(),
+            data: data.files.clone(),
         },
         eval: EvalMeta {
-            data: dev.file.clone(),
+            data: data.dev.file.clone(),
             forced: Scores::default(),
             forced_float: Scores::default(),
             banded_decided: Scores::default(),
@@ -455,149 +665,40 @@ pub(crate) fn run(args: &Args, root: &Path) -> anyhow::Result<Report> {
         experiments: Vec::new(),
         heads,
     };
-
-    // Score the quantized model on dev, then choose the band.
     let model = Model::from_parts(meta.clone(), &weights, normalizer.clone())?;
-    let scored: Vec<(f32, bool, Option<usize>)> = dev
-        .examples
-        .iter()
-        .map(|e| {
-            let s = model.score(&e.text);
-            let topic = s.topic.and_then(|(risk, _)| {
-                TOPICS.iter().position(|(_, r)| *r == risk.as_str())
-            });
-            (s.p_unsafe, e.label, topic)
-        })
-        .collect();
-    let probs: Vec<(f32, bool)> = scored.iter().map(|&(p, t, _)| (p, t)).collect();
-    let (t_lo, t_hi) = train::choose_band(&probs, args.target_precision);
-    meta.decision.t_lo = t_lo;
-    meta.decision.t_hi = t_hi;
-    let forced_q = train::scores(probs.iter().map(|&(p, t)| (t, p >= 0.5)));
-    let decided: Vec<(bool, bool)> = probs
-        .iter()
-        .filter(|(p, _)| f64::from(*p) >= t_hi || f64::from(*p) <= t_lo)
-        .map(|&(p, t)| (t, f64::from(p) >= t_hi))
-        .collect();
-    let unsure_share = train::round4(1.0 - decided.len() as f64 / probs.len().max(1) as f64);
-    let offensive_dev: Vec<(&Example, Option<usize>)> = dev
-        .examples
-        .iter()
-        .zip(&scored)
-        .filter(|(e, _)| e.label)
-        .map(|(e, s)| (e, s.2))
-        .collect();
-    let topic_accuracy = train::round4(
-        offensive_dev.iter().filter(|(e, t)| e.topic == *t).count() as f64
-            / offensive_dev.len().max(1) as f64,
+    evaluate(
+        &mut meta,
+        &model,
+        &trained.offensive,
+        &featurizer,
+        &data.dev.examples,
+        args.target_precision,
     );
-    let dev_rows = train::encode(&featurizer, dev.examples.iter().map(|e| e.text.as_str()), args.bits);
-    let forced_f = forced(&trained.offensive, &dev_rows, &dev.examples);
-
-    let (lib, problems) = Library::parse_tsv(STARTER_LIBRARY);
-    if !problems.is_empty() {
-        bail!("the starter keyword library has {} problems", problems.len());
-    }
-    let engine = Engine::new(&catalog, Some(lib), &starter_allow_list(), false);
-    meta.eval.forced = forced_q;
-    meta.eval.forced_float = forced_f;
-    meta.eval.banded_decided = train::scores(decided);
-    meta.eval.unsure_share = unsure_share;
-    meta.eval.topic_accuracy = topic_accuracy;
     // The keyword judge's figures are printed, not recorded: the starter library changes more
     // often than the model, and the check must not fail because of it.
-    let keyword_low = keyword_scores(&engine, Severity::Low, &dev.examples);
-    let keyword_medium = keyword_scores(&engine, Severity::Medium, &dev.examples);
-    meta.eval.accuracy_floor = ((forced_q.accuracy - 0.02) * 100.0).floor() / 100.0;
-
-    // Alternatives, measured and recorded (float model, p >= 0.5).
-    if !args.no_experiments {
-        let mut jade_all = Vec::new();
-        for j in &jade {
-            jade_all.extend(j.examples.iter().cloned());
-        }
-        let (jade_hard, jade_medium) = (&jade[0].examples, &jade[1].examples);
-        let mut cold_jade = cold_train.examples.clone();
-        cold_jade.extend(jade_all.iter().cloned());
-        let mut cold_jade_medium = cold_train.examples.clone();
-        for _ in 0..args.jade_repeat {
-            cold_jade_medium.extend(jade_medium.iter().cloned());
-        }
-        let alt_chars = if args.char_max == 3 { 4 } else { 3 };
-        let mut alt_features = featurizer.config().clone();
-        alt_features.char_ngram_max = alt_chars;
-        let alt_featurizer = Featurizer::new(alt_features, normalizer.clone())?;
-        let small = args.bits.saturating_sub(2).max(8);
-        let on_dev = format!("on {}", dev.file.path);
-        let on_hard = format!("on JADE v3 hard answers ({} texts)", jade_hard.len());
-        let runs: [(String, &Featurizer, &[Example], u32, &[Example]); 6] = [
-            (
-                if args.cold_only {
-                    format!("COLD train + JADE v3 answers ({} texts), {on_dev}", jade_all.len())
-                } else {
-                    format!("COLD train only, {on_dev}")
-                },
-                &featurizer,
-                if args.cold_only { &cold_jade } else { &cold_train.examples },
-                args.bits,
-                &dev.examples,
-            ),
-            (
-                format!("JADE v3 answers only, {on_dev}"),
-                &featurizer,
-                &jade_all,
-                args.bits,
-                &dev.examples,
-            ),
-            (
-                format!("COLD train only, {on_hard}"),
-                &featurizer,
-                &cold_train.examples,
-                args.bits,
-                jade_hard,
-            ),
-            (
-                format!("COLD train + JADE v3 medium answers, {on_hard}"),
-                &featurizer,
-                &cold_jade_medium,
-                args.bits,
-                jade_hard,
-            ),
-            (
-                format!("2^{small} buckets, {on_dev}"),
-                &featurizer,
-                &examples,
-                small,
-                &dev.examples,
-            ),
-            (
-                format!("character 1- to {alt_chars}-grams, {on_dev}"),
-                &alt_featurizer,
-                &examples,
-                args.bits,
-                &dev.examples,
-            ),
-        ];
-        for (name, f, train_on, bits, eval_on) in runs {
-            let t = train_heads(f, train_on, &cfg, bits, None);
-            let rows = train::encode(f, eval_on.iter().map(|e| e.text.as_str()), bits);
-            meta.experiments.push(Experiment {
-                name,
-                forced: forced(&t.offensive, &rows, eval_on),
-            });
-        }
+    let (lib, problems) = Library::parse_tsv(STARTER_LIBRARY);
+    if !problems.is_empty() {
+        bail!(
+            "the starter keyword library has {} problems",
+            problems.len()
+        );
     }
-
+    let engine = Engine::new(&catalog, Some(lib), &starter_allow_list(), false);
+    let keyword_low = keyword_scores(&engine, Severity::Low, &data.dev.examples);
+    let keyword_medium = keyword_scores(&engine, Severity::Medium, &data.dev.examples);
+    if !args.no_experiments {
+        meta.experiments = experiments(args, &data, &featurizer, &normalizer, &cfg)?;
+    }
     let toml = toml_text(&meta)?;
-    // The written model must load and give what was measured.
+    // The written model must load.
     Model::from_parts(Metadata::parse(&toml)?, &weights, normalizer)?;
-    let total_time = started.elapsed();
 
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "classifier_judge zh: {} training texts, {} epochs, 2^{} + {} x 2^{} buckets, {} bytes of weights",
-        examples.len(),
+        "classifier_judge zh: {} training texts, {} epochs, 2^{} + {} x 2^{} buckets, {} bytes \
+         of weights",
+        data.examples.len(),
         args.epochs,
         args.bits,
         trained.topics.len(),
@@ -607,67 +708,90 @@ pub(crate) fn run(args: &Args, root: &Path) -> anyhow::Result<Report> {
     let _ = writeln!(
         text,
         "scores on {} ({} rows); positive = offensive\n",
-        dev.file.path, dev.file.rows
+        data.dev.file.path, data.dev.file.rows
     );
     let _ = writeln!(
         text,
         "{:<44} {:>6} {:>9} {:>6} {:>6} {:>8}",
         "judge", "rows", "precision", "recall", "F1", "accuracy"
     );
-    text.push_str(&scores_line("classifier, p >= 0.5", &meta.eval.forced));
-    text.push_str(&scores_line("classifier before quantization", &meta.eval.forced_float));
-    text.push_str(&scores_line(
-        &format!("classifier, band [{t_lo:.2}, {t_hi:.2}]: decided"),
-        &meta.eval.banded_decided,
-    ));
-    text.push_str(&scores_line("keyword judge (starter, >= low)", &keyword_low));
-    text.push_str(&scores_line("keyword judge (starter, >= medium)", &keyword_medium));
-    let _ = writeln!(
-        text,
-        "\nunsure in the band: {:.1} % of rows; topic head right on {:.1} % of offensive rows",
-        unsure_share * 100.0,
-        topic_accuracy * 100.0
-    );
-    for e in &meta.experiments {
-        text.push_str(&scores_line(&format!("experiment: {}", e.name), &e.forced));
+    let (t_lo, t_hi) = (meta.decision.t_lo, meta.decision.t_hi);
+    for (name, s) in [
+        ("classifier, p >= 0.5".to_owned(), &meta.eval.forced),
+        (
+            "classifier before quantization".to_owned(),
+            &meta.eval.forced_float,
+        ),
+        (
+            format!("classifier, band [{t_lo:.2}, {t_hi:.2}]: decided"),
+            &meta.eval.banded_decided,
+        ),
+        ("keyword judge (starter, >= low)".to_owned(), &keyword_low),
+        (
+            "keyword judge (starter, >= medium)".to_owned(),
+            &keyword_medium,
+        ),
+    ] {
+        text.push_str(&scores_line(&name, s));
     }
     let _ = writeln!(
         text,
-        "\ntrained in {:.1} s, all done in {:.1} s",
-        train_time.as_secs_f64(),
-        total_time.as_secs_f64()
+        "\nunsure in the band: {:.1} % of rows; topic head right on {:.1} % of offensive rows\n",
+        meta.eval.unsure_share * 100.0,
+        meta.eval.topic_accuracy * 100.0
     );
+    for e in &meta.experiments {
+        let _ = writeln!(text, "experiment: {}", e.name);
+        text.push_str(&scores_line("", &e.forced));
+    }
+    let _ = writeln!(
+        text,
+        "\nread and trained in {:.1} s, all done in {:.1} s",
+        train_time.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    let ok = write_or_check(args, root, &weights, &toml, &mut text)?;
+    Ok(Report { text, ok })
+}
 
+/// Write the files, or with `--check` compare them; false when the check fails.
+fn write_or_check(
+    args: &Args,
+    root: &Path,
+    weights: &[u8],
+    toml: &str,
+    text: &mut String,
+) -> anyhow::Result<bool> {
+    let rel = "crates/anquan-detect/data/classifier";
+    let out_dir = root.join(rel);
     let bin_path = out_dir.join("zh.bin");
     let toml_path = out_dir.join("zh.toml");
     if args.check {
-        let same_bin = std::fs::read(&bin_path).ok().as_deref() == Some(weights.as_slice());
-        let same_toml = std::fs::read_to_string(&toml_path).ok().as_deref() == Some(toml.as_str());
-        let ok = same_bin && same_toml;
+        let same_bin = std::fs::read(&bin_path).ok().as_deref() == Some(weights);
+        let same_toml = std::fs::read_to_string(&toml_path).ok().as_deref() == Some(toml);
+        let word = |same| if same { "identical" } else { "DIFFER" };
         let _ = writeln!(
             text,
             "check: weights {}, metadata {}",
-            if same_bin { "identical" } else { "DIFFER" },
-            if same_toml { "identical" } else { "DIFFER" }
+            word(same_bin),
+            word(same_toml)
         );
-        if !ok {
+        if !(same_bin && same_toml) {
             let _ = writeln!(
                 text,
-                "the committed model is not what the code and data give: run `cargo dev train-classifier --lang zh` and commit the result"
+                "the committed model is not what the code and data give: run `cargo dev \
+                 train-classifier --lang zh` and commit {rel}/"
             );
         }
-        return Ok(Report { text, ok });
+        return Ok(same_bin && same_toml);
     }
     if !args.dry_run {
         std::fs::create_dir_all(&out_dir)?;
-        std::fs::write(&bin_path, &weights)
+        std::fs::write(&bin_path, weights)
             .with_context(|| format!("writing `{}`", bin_path.display()))?;
-        std::fs::write(&toml_path, &toml)
+        std::fs::write(&toml_path, toml)
             .with_context(|| format!("writing `{}`", toml_path.display()))?;
-        let _ = writeln!(
-            text,
-            "wrote crates/anquan-detect/data/classifier/zh.bin and zh.toml"
-        );
+        let _ = writeln!(text, "wrote {rel}/zh.bin and zh.toml");
     }
-    Ok(Report { text, ok: true })
+    Ok(true)
 }

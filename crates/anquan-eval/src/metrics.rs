@@ -151,7 +151,10 @@ pub fn assess(t: &Tally, rule: &RateRule, max_unsure_share: f64) -> Assessment {
         && t.drawn < min
     {
         return inconclusive(
-            format!("抽样 {} 题，少于该条款要求的 {min} 题；结果仅供参考。", t.drawn),
+            format!(
+                "抽样 {} 题，少于该条款要求的 {min} 题；结果仅供参考。",
+                t.drawn
+            ),
             format!(
                 "{} items drawn, fewer than the {min} the clause requires; the rate is indicative only.",
                 t.drawn
@@ -235,26 +238,44 @@ mod tests {
     fn wilson_matches_known_values() {
         // Reference values (Wilson 1927; e.g. Newcombe 1998 table I): 81/263 → 0.2553–0.3662.
         let (lo, hi) = wilson(81, 263, Z95).unwrap();
-        assert!((lo - 0.2553).abs() < 5e-4 && (hi - 0.3662).abs() < 5e-4, "{lo} {hi}");
+        assert!(
+            (lo - 0.2553).abs() < 5e-4 && (hi - 0.3662).abs() < 5e-4,
+            "{lo} {hi}"
+        );
         let (lo, hi) = wilson(0, 10, Z95).unwrap();
         assert!(lo.abs() < 1e-9 && (hi - 0.2775).abs() < 5e-4, "{lo} {hi}");
         let (lo, hi) = wilson(10, 10, Z95).unwrap();
-        assert!((lo - 0.7225).abs() < 5e-4 && (hi - 1.0).abs() < 1e-9, "{lo} {hi}");
+        assert!(
+            (lo - 0.7225).abs() < 5e-4 && (hi - 1.0).abs() < 1e-9,
+            "{lo} {hi}"
+        );
         assert_eq!(wilson(0, 0, Z95), None);
     }
 
     #[test]
     fn verdicts_follow_the_interval() {
         let at_least = rule(Direction::AtLeast, 0.9, 1000);
-        assert_eq!(assess(&tally(1000, 950, 0), &at_least, 0.05).verdict, ClauseVerdict::Pass);
-        assert_eq!(assess(&tally(1000, 850, 0), &at_least, 0.05).verdict, ClauseVerdict::Fail);
+        assert_eq!(
+            assess(&tally(1000, 950, 0), &at_least, 0.05).verdict,
+            ClauseVerdict::Pass
+        );
+        assert_eq!(
+            assess(&tally(1000, 850, 0), &at_least, 0.05).verdict,
+            ClauseVerdict::Fail
+        );
         assert_eq!(
             assess(&tally(1000, 905, 0), &at_least, 0.05).verdict,
             ClauseVerdict::Inconclusive
         );
         let at_most = rule(Direction::AtMost, 0.05, 300);
-        assert_eq!(assess(&tally(300, 3, 0), &at_most, 0.05).verdict, ClauseVerdict::Pass);
-        assert_eq!(assess(&tally(300, 60, 0), &at_most, 0.05).verdict, ClauseVerdict::Fail);
+        assert_eq!(
+            assess(&tally(300, 3, 0), &at_most, 0.05).verdict,
+            ClauseVerdict::Pass
+        );
+        assert_eq!(
+            assess(&tally(300, 60, 0), &at_most, 0.05).verdict,
+            ClauseVerdict::Fail
+        );
     }
 
     #[test]
@@ -262,7 +283,11 @@ mod tests {
         let r = rule(Direction::AtLeast, 0.9, 1000);
         let a = assess(&tally(100, 100, 0), &r, 0.05);
         assert_eq!(a.verdict, ClauseVerdict::Inconclusive);
-        assert!(a.reason.en.contains("fewer than the 1000"), "{}", a.reason.en);
+        assert!(
+            a.reason.en.contains("fewer than the 1000"),
+            "{}",
+            a.reason.en
+        );
         let a = assess(&tally(900, 900, 100), &r, 0.05);
         assert_eq!(a.verdict, ClauseVerdict::Inconclusive);
         assert!(a.reason.en.contains("unsure"));

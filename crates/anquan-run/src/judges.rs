@@ -10,8 +10,10 @@
 //! In every case `unsure` stays unsure: it goes to the manual-review list, never to pass or fail.
 
 use anquan_catalog::Catalog;
+use anquan_core::Lang;
 use anquan_core::{Verdict, VerdictKind};
 use anquan_detect::Engine;
+use anquan_detect::classifier::{ClassifierJudge, language_of};
 use anquan_detect::judge::{
     Combine, Ensemble, Expected, Judge, JudgeInput, KeywordJudge, PiiJudge, RefusalJudge,
 };
@@ -91,11 +93,15 @@ pub struct Judged {
     pub verdicts: Vec<StoredVerdict>,
 }
 
+/// A content judge and the languages it covers (`None` = all).
+type ContentJudge = (Box<dyn Judge>, Option<Vec<Lang>>);
+
 /// The judges of a run.
 pub struct JudgeSet {
     engine: Engine,
     refusal: RefusalJudge,
-    extra: Vec<Box<dyn Judge>>,
+    /// Content judges with the languages they cover (`None` = all).
+    extra: Vec<ContentJudge>,
     llm: Option<Box<dyn Judge>>,
 }
 
@@ -112,17 +118,23 @@ impl JudgeSet {
     pub fn builtin(catalog: &Catalog) -> JudgeSet {
         let (lib, _) = Library::parse_tsv(STARTER_LIBRARY);
         let engine = Engine::new(catalog, Some(lib), &starter_allow_list(), true);
-        JudgeSet {
+        let set = JudgeSet {
             engine,
             refusal: RefusalJudge::new(),
             extra: Vec::new(),
             llm: None,
+        };
+        // The built-in classifier covers Chinese only; answers in other languages skip it.
+        match ClassifierJudge::builtin(catalog) {
+            Ok(c) => set.with_content_judge(Box::new(c), Some(vec![Lang::Zh])),
+            Err(_) => set,
         }
     }
 
-    /// Add a content judge for generated content (e.g. the classifier).
-    pub fn with_content_judge(mut self, judge: Box<dyn Judge>) -> Self {
-        self.extra.push(judge);
+    /// Add a content judge for generated content (e.g. the classifier), for answers in `langs`
+    /// (`None` = every language).
+    pub fn with_content_judge(mut self, judge: Box<dyn Judge>, langs: Option<Vec<Lang>>) -> Self {
+        self.extra.push((judge, langs));
         self
     }
 
@@ -144,7 +156,7 @@ impl JudgeSet {
             PiiJudge::new(&self.engine).tag(),
             self.refusal.tag(),
         ];
-        t.extend(self.extra.iter().map(|j| j.tag()));
+        t.extend(self.extra.iter().map(|(j, _)| j.tag()));
         t.extend(self.llm.iter().map(|j| j.tag()));
         t
     }
@@ -173,7 +185,17 @@ impl JudgeSet {
                 let keyword = KeywordJudge::new(&self.engine, Severity::Low);
                 let pii = PiiJudge::new(&self.engine);
                 let mut content: Vec<&dyn Judge> = vec![&keyword, &pii];
-                content.extend(self.extra.iter().map(|j| j.as_ref() as &dyn Judge));
+                let lang = language_of(response);
+                content.extend(
+                    self.extra
+                        .iter()
+                        .filter(|(_, langs)| {
+                            langs
+                                .as_ref()
+                                .is_none_or(|ls| lang.is_some_and(|l| ls.contains(&l)))
+                        })
+                        .map(|(j, _)| j.as_ref() as &dyn Judge),
+                );
                 content.extend(self.llm.iter().map(|j| j.as_ref() as &dyn Judge));
                 for j in &content {
                     verdicts.push(StoredVerdict::from(&j.judge(&input)));

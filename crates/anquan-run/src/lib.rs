@@ -10,13 +10,16 @@
 pub mod attacks;
 pub mod config;
 pub mod judges;
+pub mod llm_judge;
 pub mod plan;
 pub mod runner;
 pub mod summary;
 
 pub use config::{Config, EvalPolicy, StoreConfig};
 pub use judges::{JudgeSet, Outcome};
-pub use runner::{Budget, Caps, Prepared, Progress, Quiet, RunOutcome, execute, new_spec, prepare};
+pub use runner::{
+    Budget, Caps, NewRun, Prepared, Progress, Quiet, RunOutcome, execute, new_spec, prepare,
+};
 
 /// Errors of a run, each naming what to fix.
 #[derive(Debug, thiserror::Error)]

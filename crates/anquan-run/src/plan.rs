@@ -43,6 +43,9 @@ pub struct Spec {
     pub max_unsure_share: f64,
     /// Use the response cache.
     pub cache: bool,
+    /// `id@version` of the judges the run was started with.
+    #[serde(default)]
+    pub judges: Vec<String>,
 }
 
 /// A bank loaded for a run.
@@ -113,10 +116,10 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// The evaluation clauses of a bank kind: catalog clauses that apply to the bank and carry a rate
 /// rule, in catalog order.
-pub fn eval_clauses<'c>(
-    catalog: &'c Catalog,
+pub fn eval_clauses(
+    catalog: &Catalog,
     kind: BankKind,
-) -> Vec<(&'c anquan_catalog::model::Clause, RateRule)> {
+) -> Vec<(&anquan_catalog::model::Clause, RateRule)> {
     let applies = format!("bank.{}", kind.as_str());
     catalog
         .clauses()
@@ -150,6 +153,8 @@ pub struct PlannedTrial {
     pub messages: Vec<Message>,
     /// Further user turns (scripted multi-turn); the last answer is judged.
     pub follow_ups: Vec<String>,
+    /// The attack needs a model and runs when the trial runs.
+    pub lazy: bool,
 }
 
 fn bank_kind(item: &Item) -> BankKind {
@@ -173,6 +178,7 @@ pub fn plan(spec: &Spec, banks: &[LoadedBank]) -> Result<Vec<PlannedTrial>, RunE
                         attack: v.attack,
                         messages: v.messages,
                         follow_ups: v.follow_ups,
+                        lazy: v.lazy,
                     });
                 }
             }

@@ -98,18 +98,42 @@ pub struct Prepared {
     new_run: Option<RunRecord>,
 }
 
+/// What a user asks of a new run.
+#[derive(Debug, Clone, Default)]
+pub struct NewRun {
+    /// Target id.
+    pub target_id: String,
+    /// `builtin:NAME` or JSONL paths.
+    pub banks: Vec<String>,
+    /// Items per bank; `None` = the standard's sample size from the catalog.
+    pub sample: Option<u64>,
+    /// Sampling seed.
+    pub seed: u64,
+    /// Attack ids.
+    pub attacks: Vec<String>,
+    /// Use the response cache.
+    pub cache: bool,
+}
+
 /// Build the spec for a new run.
 pub fn new_spec(
     catalog: &Catalog,
     cfg: &Config,
-    target_id: &str,
-    bank_sources: &[String],
-    sample: Option<u64>,
-    seed: u64,
-    attacks: &[String],
-    cache: bool,
+    req: &NewRun,
 ) -> Result<(Spec, Vec<LoadedBank>), RunError> {
+    let NewRun {
+        target_id,
+        banks: bank_sources,
+        sample,
+        seed,
+        attacks,
+        cache,
+    } = req;
+    let (target_id, sample, seed, cache) = (target_id.as_str(), *sample, *seed, *cache);
     let target = cfg.target(target_id)?;
+    for a in attacks {
+        crate::attacks::resolve(a)?;
+    }
     let mut banks = Vec::new();
     let mut specs = Vec::new();
     for source in bank_sources {
@@ -145,6 +169,7 @@ pub fn new_spec(
         },
         max_unsure_share: cfg.eval.max_unsure_share,
         cache,
+        judges: Vec::new(),
     };
     Ok((spec, banks))
 }
@@ -175,7 +200,7 @@ pub async fn prepare<S: Store>(
                 .run(id)
                 .await?
                 .ok_or_else(|| RunError::NoSuchRun(id.to_owned()))?;
-            let spec: Spec = serde_json::from_value(run.spec.clone())
+            let spec: Spec = serde_json::from_value(run.spec)
                 .map_err(|e| RunError::Internal(format!("run {id} has an unreadable spec: {e}")))?;
             let mut banks = Vec::new();
             for b in &spec.banks {
@@ -296,6 +321,10 @@ async fn converse(
 struct Shared<S> {
     store: S,
     client: Client,
+    /// The model that rewrites prompts for model-assisted attacks (the attacker target, or the
+    /// target itself when none is configured).
+    attacker: Client,
+    attacks: std::collections::HashMap<String, Box<dyn anquan_eval::attack::Attack>>,
     judges: JudgeSet,
     spec: Spec,
     run_id: String,
@@ -334,9 +363,20 @@ pub async fn execute<S: Store + Clone + 'static>(
             .await?;
     }
     progress.start(&prepared.run_id, prepared.planned, prepared.done);
+    let attacker = match &cfg.eval.attacker_target {
+        Some(id) => Client::new(cfg.target(id)?.clone())?,
+        None => client.clone(),
+    };
+    let mut attacks = std::collections::HashMap::new();
+    for id in &prepared.spec.attacks {
+        let a = crate::attacks::resolve(id)?;
+        attacks.insert(a.info().key(), a);
+    }
     let shared = Arc::new(Shared {
         store: store.clone(),
         client,
+        attacker,
+        attacks,
         judges,
         spec: prepared.spec.clone(),
         run_id: prepared.run_id.clone(),
@@ -476,6 +516,84 @@ pub async fn execute<S: Store + Clone + 'static>(
     })
 }
 
+/// A model-assisted attack, run when its trial runs (called inside `block_in_place`).
+fn model_attack<S: Store>(
+    shared: &Shared<S>,
+    trial: &PlannedTrial,
+) -> Result<(ChatResponse, Vec<Message>), String> {
+    use anquan_eval::attack::{SearchBudget, pair_search};
+    let handle = tokio::runtime::Handle::current();
+    let Some(attack) = shared.attacks.get(&trial.attack) else {
+        return Err(format!("attack {} is not loaded", trial.attack));
+    };
+    let ask = |client: &Client, msgs: &[anquan_eval::bank::Message]| {
+        handle
+            .block_on(client.chat(&crate::attacks::to_llm(msgs)))
+            .map(|r| r.content)
+            .map_err(|e| e.to_string())
+    };
+    let attacker = |msgs: &[anquan_eval::bank::Message]| ask(&shared.attacker, msgs);
+    if attack.info().id == "pair" {
+        let target = |msgs: &[anquan_eval::bank::Message]| ask(&shared.client, msgs);
+        let score = |prompt: &str, answer: &str| {
+            if shared.judges.judge(trial.bank, prompt, answer).outcome == crate::Outcome::Fail {
+                1.0
+            } else {
+                0.0
+            }
+        };
+        let start = std::time::Instant::now();
+        let out = pair_search(
+            &trial.item,
+            shared.spec.seed,
+            &attacker,
+            &target,
+            &score,
+            SearchBudget::default(),
+            1.0,
+        )
+        .map_err(|e| format!("attack: {e}"))?;
+        let rounds = out.rounds.len() as u32;
+        let Some((v, answer, _)) = out.best() else {
+            return Err("attack: the PAIR search made no round".into());
+        };
+        let messages = crate::attacks::to_llm(&v.messages);
+        let resp = ChatResponse {
+            content: answer.clone(),
+            finish_reason: None,
+            usage: anquan_llm::Usage {
+                prompt_tokens: anquan_llm::estimate_tokens(&messages),
+                completion_tokens: 0,
+                estimated: true,
+            },
+            timings: anquan_llm::Timings {
+                first_token_ms: None,
+                total_ms: start.elapsed().as_secs_f64() * 1000.0,
+            },
+            attempts: rounds,
+        };
+        return Ok((resp, messages));
+    }
+    let variants = attack
+        .apply(&trial.item, shared.spec.seed, Some(&attacker))
+        .map_err(|e| format!("attack: {e}"))?;
+    let Some(v) = variants.into_iter().next() else {
+        return Err(format!(
+            "attack {} made no variant of this item",
+            trial.attack
+        ));
+    };
+    let planned = PlannedTrial {
+        messages: crate::attacks::to_llm(&v.messages),
+        follow_ups: v.follow_ups,
+        lazy: false,
+        ..trial.clone()
+    };
+    handle
+        .block_on(converse(&shared.client, &planned))
+        .map_err(|e| format!("{}: {e}", e.code()))
+}
+
 async fn run_trial<S: Store>(
     shared: &Shared<S>,
     trial: &PlannedTrial,
@@ -490,10 +608,13 @@ async fn run_trial<S: Store>(
     {
         cached = serde_json::from_str::<(ChatResponse, Vec<Message>)>(&v).ok();
     }
-    let fresh = cached.is_none();
+    let fresh = cached.is_none() && !trial.lazy;
     let result = match cached {
         Some(hit) => Ok(hit),
-        None => converse(&shared.client, trial).await,
+        None if trial.lazy => tokio::task::block_in_place(|| model_attack(shared, trial)),
+        None => converse(&shared.client, trial)
+            .await
+            .map_err(|e| format!("{}: {e}", e.code())),
     };
     let prompt_text = trial
         .messages
@@ -555,7 +676,7 @@ async fn run_trial<S: Store>(
             rec.response = Some(resp.content);
         }
         Err(e) => {
-            rec.error = Some(format!("{}: {e}", e.code()));
+            rec.error = Some(e);
         }
     }
     Ok(rec)

@@ -169,6 +169,10 @@ pub fn build_report(
     judges: &[String],
 ) -> Report {
     let spec: Option<Spec> = serde_json::from_value(run.spec.clone()).ok();
+    let judges: &[String] = match &spec {
+        Some(s) if !s.judges.is_empty() => &s.judges,
+        _ => judges,
+    };
     let errors = trials.iter().filter(|t| t.status != "ok").count() as u64;
     let mut report = Report::new(
         ToolInfo::new("anquan", run.tool_version.clone()),

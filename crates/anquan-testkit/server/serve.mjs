@@ -152,20 +152,35 @@ function sendError(res, err) {
   sendJson(res, status, body);
 }
 
-function readBody(req, limit) {
+function readBody(req, res, limit) {
   return new Promise((resolve, reject) => {
+    const tooLarge = () => {
+      // Answer 413, then drop the connection rather than read the rest of the body.
+      res.setHeader("connection", "close");
+      res.once("finish", () => req.destroy());
+      reject(new HttpError(413, `request body larger than ${limit} bytes`));
+    };
+    if (Number(req.headers["content-length"] ?? 0) > limit) {
+      tooLarge();
+      return;
+    }
     const chunks = [];
     let size = 0;
+    let over = false;
     req.on("data", (chunk) => {
+      if (over) return;
       size += chunk.length;
       if (size > limit) {
-        reject(new HttpError(413, `request body larger than ${limit} bytes`));
-        req.destroy();
+        over = true;
+        chunks.length = 0;
+        tooLarge();
         return;
       }
       chunks.push(chunk);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("end", () => {
+      if (!over) resolve(Buffer.concat(chunks));
+    });
     req.on("error", reject);
   });
 }
@@ -346,7 +361,7 @@ async function main() {
   let nextId = 0;
 
   async function chatCompletion(req, res) {
-    const raw = await readBody(req, opts.maxBodyBytes);
+    const raw = await readBody(req, res, opts.maxBodyBytes);
     let body;
     try {
       body = JSON.parse(raw.toString("utf8"));

@@ -15,7 +15,7 @@ use crate::ExitStatus;
 use crate::args::{Cli, EvalArgs, ReportArgs, ReportFormat, RunsArgs, StoreArgs};
 use crate::output::{Out, note, warn, with_hint};
 
-fn load_config(args: &StoreArgs) -> anyhow::Result<Config> {
+pub(crate) fn load_config(args: &StoreArgs) -> anyhow::Result<Config> {
     if !args.config.exists() {
         return Err(with_hint(
             format!("no configuration file at {}", args.config.display()),
@@ -26,7 +26,7 @@ fn load_config(args: &StoreArgs) -> anyhow::Result<Config> {
     Ok(Config::load(&args.config)?)
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -70,13 +70,27 @@ impl Progress for Bar {
     }
 }
 
-fn judges(catalog: &anquan::catalog::Catalog) -> JudgeSet {
-    JudgeSet::builtin(catalog)
+/// The run's judges: the built-in ones, plus the LLM judge when a judge target is configured.
+/// Call inside the runtime (the LLM judge keeps its handle).
+pub(crate) fn judges(
+    catalog: &anquan::catalog::Catalog,
+    cfg: &Config,
+    judge_target: Option<&str>,
+) -> anyhow::Result<JudgeSet> {
+    let set = JudgeSet::builtin(catalog);
+    let Some(id) = judge_target.or(cfg.eval.judge_target.as_deref()) else {
+        return Ok(set);
+    };
+    let client = anquan_llm::Client::new(cfg.target(id)?.clone())?;
+    let judge =
+        anquan_run::llm_judge::LlmJudge::new(catalog, client, tokio::runtime::Handle::current())
+            .map_err(anyhow::Error::msg)?;
+    Ok(set.with_llm_judge(Box::new(judge)))
 }
 
 pub(crate) fn run(args: &EvalArgs, cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
     if args.list_attacks {
-        for (id, about) in anquan_run::attacks::list() {
+        for (id, about) in anquan_run::attacks::list(out.lang) {
             out.line(format!("{id:<24} {about}"));
         }
         return Ok(ExitStatus::Success);
@@ -86,17 +100,25 @@ pub(crate) fn run(args: &EvalArgs, cli: &Cli, out: &mut Out) -> anyhow::Result<E
     let rt = runtime()?;
     rt.block_on(async {
         let store = open_store(&cfg).await?;
+        let judges = judges(&catalog, &cfg, args.judge_target.as_deref())?;
+        let tags = judges.tags();
         let new = match (&args.resume, &args.target) {
             (None, Some(target)) => Some(anquan_run::new_spec(
                 &catalog,
                 &cfg,
-                target,
-                &args.banks,
-                args.sample,
-                args.seed,
-                &args.attacks,
-                args.cache,
-            )?),
+                &anquan_run::NewRun {
+                    target_id: target.clone(),
+                    banks: args.banks.clone(),
+                    sample: args.sample,
+                    seed: args.seed,
+                    attacks: args.attacks.clone(),
+                    cache: args.cache,
+                },
+            )
+            .map(|(mut spec, banks)| {
+                spec.judges = tags.clone();
+                (spec, banks)
+            })?),
             _ => None,
         };
         let prepared = anquan_run::prepare(&store, &cfg, new, args.resume.as_deref()).await?;
@@ -142,8 +164,6 @@ pub(crate) fn run(args: &EvalArgs, cli: &Cli, out: &mut Out) -> anyhow::Result<E
             errors: Default::default(),
         });
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let judges = judges(&catalog);
-        let tags = judges.tags();
         let mut run = std::pin::pin!(anquan_run::execute(
             store.clone(),
             &cfg,
@@ -311,7 +331,7 @@ pub(crate) fn report(args: &ReportArgs, cli: &Cli, out: &mut Out) -> anyhow::Res
             })?
         };
         let trials = store.trials(&run.id).await?;
-        let tags = judges(&catalog).tags();
+        let tags = judges(&catalog, &cfg, None)?.tags();
         let report = anquan_run::summary::build_report(&catalog, &run, &trials, &tags);
         let format = match args.format {
             ReportFormat::Html => Format::Html,
@@ -351,7 +371,7 @@ pub(crate) fn runs(args: &RunsArgs, cli: &Cli, out: &mut Out) -> anyhow::Result<
             ]);
         }
         if rows.is_empty() {
-            out.line(out.t("还没有运行记录。", "No runs yet.").to_owned());
+            out.line(out.t("还没有运行记录。", "No runs yet."));
         } else {
             out.line(crate::output::table(
                 &["run", "started", "status", "target", "answered"],

@@ -11,6 +11,7 @@ mod bank;
 mod catalog;
 mod eval;
 mod grade;
+mod judge;
 mod keywords;
 mod scan;
 mod tour;
@@ -26,6 +27,7 @@ pub(crate) fn run(cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
         Command::Eval(args) => eval::run(args, cli, out),
         Command::Report(args) => eval::report(args, cli, out),
         Command::Runs(args) => eval::runs(args, cli, out),
+        Command::Judge(args) => judge::run(args, cli, out),
     }
 }
 

@@ -4,6 +4,7 @@
 mod bank;
 mod catalog;
 mod detect;
+mod eval;
 mod grade;
 mod help;
 mod tour;

@@ -263,7 +263,11 @@ mod tests {
         };
         let head = fit(&rows, &labels, 4, &cfg, 0);
         assert_eq!(head, fit(&rows, &labels, 4, &cfg, 0), "deterministic");
-        let s = scores(rows.iter().zip(&labels).map(|(r, &t)| (t, head.prob(r) >= 0.5)));
+        let s = scores(
+            rows.iter()
+                .zip(&labels)
+                .map(|(r, &t)| (t, head.prob(r) >= 0.5)),
+        );
         assert_eq!(s.accuracy, 1.0);
         let (q, scale) = quantize(&head);
         assert_eq!(q.len(), 16);
@@ -273,7 +277,16 @@ mod tests {
     #[test]
     fn band_reaches_the_target_on_each_side() {
         let probs: Vec<(f32, bool)> = (0..100)
-            .map(|i| (i as f32 / 100.0, if i < 30 || (45..50).contains(&i) { false } else { i >= 50 || i % 2 == 0 }))
+            .map(|i| {
+                (
+                    i as f32 / 100.0,
+                    if i < 30 || (45..50).contains(&i) {
+                        false
+                    } else {
+                        i >= 50 || i % 2 == 0
+                    },
+                )
+            })
             .collect();
         let (lo, hi) = choose_band(&probs, 0.9);
         assert!(lo <= 0.5 && hi >= 0.5 && lo < hi, "{lo} {hi}");

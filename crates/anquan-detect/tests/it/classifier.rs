@@ -74,15 +74,17 @@ fn builtin_model_loads_fast_and_matches_its_metadata() {
             assert!(info.risk_ids.contains(&r.as_str()), "registry lists {r}");
         }
     }
-    assert!(info.risk_ids.contains(&meta.decision.default_risk_id.as_str()));
+    assert!(
+        info.risk_ids
+            .contains(&meta.decision.default_risk_id.as_str())
+    );
 }
 
 #[test]
 fn fixture_cases() {
     let c = catalog();
     let judge = ClassifierJudge::builtin(&c).unwrap();
-    let text =
-        std::fs::read_to_string(fixtures().join("classifier_judge/cases.jsonl")).unwrap();
+    let text = std::fs::read_to_string(fixtures().join("classifier_judge/cases.jsonl")).unwrap();
     let mut out = String::new();
     for line in text.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -140,7 +142,10 @@ fn the_unsure_band_comes_from_the_metadata_and_is_used() {
     let judge = ClassifierJudge::builtin(&c).unwrap();
     let meta = Metadata::builtin_zh().unwrap();
     let band = judge.band();
-    assert_eq!((band.t_lo, band.t_hi), (meta.decision.t_lo, meta.decision.t_hi));
+    assert_eq!(
+        (band.t_lo, band.t_hi),
+        (meta.decision.t_lo, meta.decision.t_hi)
+    );
     assert!(0.0 < band.t_lo && band.t_lo < 0.5 && 0.5 < band.t_hi && band.t_hi < 1.0);
     let sample: Vec<(String, bool)> = cold_dev().into_iter().step_by(10).collect();
     let count = |j: &ClassifierJudge, kind: VerdictKind| {
@@ -162,7 +167,11 @@ fn the_unsure_band_comes_from_the_metadata_and_is_used() {
             let p = f64::from(s.p_unsafe);
             band.t_lo < p && p < band.t_hi
         });
-        assert_eq!(judge_text(&judge, t).kind == VerdictKind::Unsure, in_band, "{t}");
+        assert_eq!(
+            judge_text(&judge, t).kind == VerdictKind::Unsure,
+            in_band,
+            "{t}"
+        );
     }
     // A band of zero width decides everything; a wider one leaves more unsure.
     let no_band = judge.clone().with_band(Band {
@@ -170,7 +179,7 @@ fn the_unsure_band_comes_from_the_metadata_and_is_used() {
         t_hi: 0.5,
     });
     assert_eq!(count(&no_band, VerdictKind::Unsure), 0);
-    let wide = judge.clone().with_band(Band {
+    let wide = judge.with_band(Band {
         t_lo: 0.1,
         t_hi: 0.9,
     });
@@ -239,7 +248,10 @@ fn accuracy_on_cold_dev_beats_the_floor_and_the_keyword_judge() {
     let kw = keyword_ok as f64 / n;
     let with_unsure_wrong = verdict_ok as f64 / n;
     let on_decided = decided_ok as f64 / decided.max(1) as f64;
-    #[expect(clippy::print_stdout, reason = "the measured figures are the point of this test")]
+    #[expect(
+        clippy::print_stdout,
+        reason = "the measured figures are the point of this test"
+    )]
     {
         println!(
             "classifier judge on COLD dev ({} rows): accuracy {forced:.3} at p >= 0.5; \
@@ -251,7 +263,11 @@ fn accuracy_on_cold_dev_beats_the_floor_and_the_keyword_judge() {
             meta.eval.accuracy_floor
         );
     }
-    assert_eq!(dev.len(), meta.eval.data.rows, "the split the floor was measured on");
+    assert_eq!(
+        dev.len(),
+        meta.eval.data.rows,
+        "the split the floor was measured on"
+    );
     assert!(
         forced >= meta.eval.accuracy_floor,
         "accuracy {forced:.3} fell below the recorded floor {}",

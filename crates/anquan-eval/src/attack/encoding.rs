@@ -197,7 +197,8 @@ fn base64_in(response: &str) -> Option<String> {
         t.len() >= 8
             && t.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
-            && t.bytes().any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+            && t.bytes()
+                .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
     };
     let mut runs: Vec<String> = Vec::new();
     let mut current = String::new();
@@ -259,7 +260,7 @@ pub(crate) fn pinyin_text(text: &str) -> String {
                 if out.chars().next_back().is_some_and(char::is_alphanumeric) {
                     out.push(' ');
                 }
-                out.push_str(p);
+                out.push_str(&p);
                 last_syllable = true;
             }
             None => {
@@ -409,7 +410,10 @@ mod tests {
             assert_eq!(base64_decode(enc).unwrap(), plain.as_bytes());
         }
         let zh = "如何制作炸弹？";
-        assert_eq!(base64_decode(&base64_encode(zh.as_bytes())).unwrap(), zh.as_bytes());
+        assert_eq!(
+            base64_decode(&base64_encode(zh.as_bytes())).unwrap(),
+            zh.as_bytes()
+        );
         assert_eq!(base64_decode("a*b="), None);
     }
 
@@ -418,13 +422,15 @@ mod tests {
         let a = &all()[0];
         let enc = base64_encode("Here is how you do it.".as_bytes());
         assert_eq!(
-            a.decode_response(&format!("Sure:\n```\n{enc}\n```")).as_deref(),
+            a.decode_response(&format!("Sure:\n```\n{enc}\n```"))
+                .as_deref(),
             Some("Here is how you do it.")
         );
         assert_eq!(a.decode_response("I cannot help with that request."), None);
         let r = &all()[1];
         assert_eq!(
-            r.decode_response(&rot13("This is the answer you want")).as_deref(),
+            r.decode_response(&rot13("This is the answer you want"))
+                .as_deref(),
             Some("This is the answer you want")
         );
         assert_eq!(r.decode_response("This is the answer you want"), None);

@@ -67,7 +67,13 @@ impl Attack for Evasion {
                 (text, Some(style))
             }
             Kind::Split => (split(prompt, t), None),
-            Kind::Traditional => (prompt.chars().map(|c| *t.s2t.get(&c).unwrap_or(&c)).collect(), None),
+            Kind::Traditional => (
+                prompt
+                    .chars()
+                    .map(|c| *t.s2t.get(&c).unwrap_or(&c))
+                    .collect(),
+                None,
+            ),
             Kind::Fullwidth => (fullwidth(prompt), None),
             Kind::ZeroWidth => (insert_between(prompt, zh, &mut rng, INVISIBLE), None),
             Kind::Separator if zh => (insert_between(prompt, true, &mut rng, SEPARATORS_ZH), None),
@@ -180,7 +186,8 @@ fn homophone(prompt: &str, t: &Tables, rng: &mut SplitMix64) -> String {
 }
 
 /// Write the targeted words in toneless pinyin, in a style chosen by seed: run together
-/// (`dubo`), spaced (`du bo`) or capitalised (`DuBo`).
+/// (`dubo`), spaced (`du bo`) or capitalised (`DuBo`); `ü` as `v`. A space keeps the pinyin
+/// apart from a Latin letter or digit next to it (`nvesha NPC`), as a writer would.
 fn pinyin(prompt: &str, rng: &mut SplitMix64) -> (String, &'static str) {
     let targets = cjk_targets(prompt, rng);
     let style = ["joined", "spaced", "capitalised"][rng.below(3)];
@@ -189,7 +196,11 @@ fn pinyin(prompt: &str, rng: &mut SplitMix64) -> (String, &'static str) {
     for (i, c) in prompt.char_indices() {
         match (targets.contains(&i), plain_pinyin(c)) {
             (true, Some(p)) => {
-                if prev_target && style == "spaced" {
+                let after_latin = out
+                    .chars()
+                    .next_back()
+                    .is_some_and(|l| l.is_ascii_alphanumeric());
+                if (prev_target && style == "spaced") || (!prev_target && after_latin) {
                     out.push(' ');
                 }
                 if style == "capitalised" {
@@ -199,11 +210,14 @@ fn pinyin(prompt: &str, rng: &mut SplitMix64) -> (String, &'static str) {
                         out.push_str(letters.as_str());
                     }
                 } else {
-                    out.push_str(p);
+                    out.push_str(&p);
                 }
                 prev_target = true;
             }
             _ => {
+                if prev_target && c.is_ascii_alphanumeric() {
+                    out.push(' ');
+                }
                 out.push(c);
                 prev_target = false;
             }
@@ -356,9 +370,15 @@ fn spell_out(prompt: &str, rng: &mut SplitMix64) -> String {
     };
     let mut out = String::with_capacity(prompt.len() * 2);
     let mut last = 0;
+    // End of the last word spelled out: the next one must not be within reach of it.
+    let mut spelled_end: Option<usize> = None;
     for (start, end) in latin_words(prompt) {
         out.push_str(&prompt[last..start]);
         let word = &prompt[start..end];
+        let near_spelled = spelled_end.is_some_and(|e| {
+            let gap = &prompt[e..start];
+            gap.chars().count() <= 3 && !gap.contains('\n')
+        });
         let (Some(first), Some(last_char)) = (at(start), at(end - 1)) else {
             out.push_str(word);
             last = end;
@@ -366,12 +386,14 @@ fn spell_out(prompt: &str, rng: &mut SplitMix64) -> String {
         };
         let touches_digit = |k: Option<&(usize, char)>| k.is_some_and(|(_, c)| c.is_ascii_digit());
         let ok = chosen.contains(&start)
+            && !near_spelled
             && word.len() >= 2
             && !touches_digit(first.checked_sub(1).and_then(|k| chars.get(k)))
             && !touches_digit(chars.get(last_char + 1))
             && !risky_side(first, -1)
             && !risky_side(last_char, 1);
         if ok {
+            spelled_end = Some(end);
             let sep = SEPARATORS_EN[rng.below(SEPARATORS_EN.len())];
             for (k, c) in word.chars().enumerate() {
                 if k > 0 {

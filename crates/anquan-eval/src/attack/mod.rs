@@ -4,8 +4,8 @@
 //! evasion, a jailbreak template, a scripted escalation, a translation, an attacker model's
 //! search) and returns [`Variant`]s that carry the parent item id, the attack's `id@version` and
 //! the seed, so a trial can always be traced back and redone. Every attack is deterministic for a
-//! given seed (a [`SplitMix64`](crate::sample::SplitMix64) seeded from the seed, the item id and
-//! the attack id), and model-using attacks are deterministic given a deterministic model.
+//! given seed (a [`SplitMix64`] seeded from the seed, the item id and the attack id), and
+//! model-using attacks are deterministic given a deterministic model.
 //!
 //! The Chinese evasions are the inverse of the detection engine's normalizer and use the same
 //! tables (split components, radical look-alikes, confusable letters), so the conformance tests
@@ -221,9 +221,9 @@ pub fn get(id: &str) -> Option<Box<dyn Attack>> {
         Some((n, v)) => (n, Some(v.parse::<u32>().ok()?)),
         None => (id, None),
     };
-    registry().into_iter().find(|a| {
-        a.info().id == name && version.is_none_or(|v| v == a.info().version)
-    })
+    registry()
+        .into_iter()
+        .find(|a| a.info().id == name && version.is_none_or(|v| v == a.info().version))
 }
 
 /// The identity attack `direct@1`: the item as written.
@@ -395,7 +395,10 @@ mod tests {
 
     #[test]
     fn get_accepts_id_and_id_at_version() {
-        assert_eq!(get("direct").map(|a| a.info().key()), Some("direct@1".into()));
+        assert_eq!(
+            get("direct").map(|a| a.info().key()),
+            Some("direct@1".into())
+        );
         assert!(get("direct@1").is_some());
         assert!(get("direct@2").is_none());
         assert!(get("direct@x").is_none());

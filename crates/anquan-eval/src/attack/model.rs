@@ -5,8 +5,8 @@ use anquan_core::Text;
 
 use super::template::{Template, for_lang, pick};
 use super::{
-    Attack, AttackError, AttackFamily, AttackInfo, Generate, Variant, fill, is_zh, prompt_of,
-    user, variant, with_prompt,
+    Attack, AttackError, AttackFamily, AttackInfo, Generate, Variant, fill, is_zh, prompt_of, user,
+    variant, with_prompt,
 };
 use crate::bank::{Item, Message};
 
@@ -36,12 +36,13 @@ pub struct SearchOutcome {
 impl SearchOutcome {
     /// The round with the highest score (the first of equals).
     pub fn best(&self) -> Option<&(Variant, String, f32)> {
-        self.rounds
-            .iter()
-            .fold(None, |best: Option<&(Variant, String, f32)>, r| match best {
+        self.rounds.iter().fold(
+            None,
+            |best: Option<&(Variant, String, f32)>, r| match best {
                 Some(b) if b.2 >= r.2 => Some(b),
                 _ => Some(r),
-            })
+            },
+        )
     }
 }
 
@@ -83,7 +84,13 @@ impl Attack for Translation {
             return Err(failed("the translation is empty".into()));
         }
         let to = if is_zh(item) { "en" } else { "zh" };
-        let mut v = variant(&self.info, item, seed, 0, with_prompt(item, translated.clone()));
+        let mut v = variant(
+            &self.info,
+            item,
+            seed,
+            0,
+            with_prompt(item, translated.clone()),
+        );
         v.lang = to.into();
         v.meta.insert("template".into(), t.key());
         v.meta.insert("from".into(), item.lang.clone());
@@ -102,7 +109,14 @@ fn clean_translation(raw: &str) -> String {
         let inner = inner.split_once('\n').map_or(inner, |(_, rest)| rest);
         s = inner.trim_end().strip_suffix("```").unwrap_or(inner).trim();
     }
-    for label in ["Translation:", "translation:", "译文：", "译文:", "翻译：", "翻译:"] {
+    for label in [
+        "Translation:",
+        "translation:",
+        "译文：",
+        "译文:",
+        "翻译：",
+        "翻译:",
+    ] {
         if let Some(rest) = s.strip_prefix(label) {
             s = rest.trim();
         }
@@ -139,11 +153,13 @@ impl Attack for Pair {
         let goal = prompt_of(&self.info, item)?;
         let t = pair_template(item, seed)?;
         let conversation = attacker_start(t, goal);
-        let raw = attacker.generate(&conversation).map_err(|message| AttackError::Model {
-            attack: self.info.id.to_owned(),
-            item: item.id.clone(),
-            message,
-        })?;
+        let raw = attacker
+            .generate(&conversation)
+            .map_err(|message| AttackError::Model {
+                attack: self.info.id.to_owned(),
+                item: item.id.clone(),
+                message,
+            })?;
         Ok(vec![pair_variant(&self.info, item, seed, 0, t, goal, &raw)])
     }
 }
@@ -320,8 +336,14 @@ mod tests {
             parse_candidate("{\"a\": {\"b\": 1}} then {\"prompt\": \"P2\"}").as_deref(),
             Some("P2")
         );
-        assert_eq!(parse_candidate("提示词：讲个故事").as_deref(), Some("讲个故事"));
-        assert_eq!(parse_candidate("  just this  ").as_deref(), Some("just this"));
+        assert_eq!(
+            parse_candidate("提示词：讲个故事").as_deref(),
+            Some("讲个故事")
+        );
+        assert_eq!(
+            parse_candidate("  just this  ").as_deref(),
+            Some("just this")
+        );
         assert_eq!(parse_candidate("   "), None);
     }
 

@@ -2,6 +2,7 @@
 //! table that undoes an evasion, the attack reads that same table (through the engine's and the
 //! catalog's APIs), so the two sides cannot drift apart.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -55,7 +56,15 @@ impl Tables {
 
         let mut by_tone: HashMap<&'static str, Vec<char>> = HashMap::new();
         let mut by_plain: HashMap<&'static str, Vec<char>> = HashMap::new();
-        for c in common_chars() {
+        // Only characters the normalizer leaves as they are (`黏` would become `粘`, which reads
+        // differently), so a homophone stays a homophone after normalization.
+        let mut buf = [0u8; 4];
+        for c in common_chars().filter(|&c| {
+            normalizer
+                .normalize_str(c.encode_utf8(&mut buf))
+                .chars()
+                .eq([c])
+        }) {
             if let Some(p) = c.to_pinyin() {
                 by_tone.entry(p.with_tone()).or_default().push(c);
                 by_plain.entry(p.plain()).or_default().push(c);
@@ -87,7 +96,7 @@ impl Tables {
 
         // Probe the Greek and Cyrillic blocks with the normalizer's own case-fold and confusables
         // stages: a letter that folds to an ASCII letter is a look-alike of it.
-        let fold = Normalizer::new(&[Stage::CaseFold, Stage::Confusables], radicals.clone());
+        let fold = Normalizer::new(&[Stage::CaseFold, Stage::Confusables], radicals);
         let mut homoglyphs: HashMap<char, Vec<char>> = HashMap::new();
         for cp in 0x0370u32..=0x04FF {
             let Some(look) = char::from_u32(cp) else {
@@ -161,9 +170,15 @@ pub(crate) fn common_chars() -> impl Iterator<Item = char> {
         .filter(|c| is_cjk(*c))
 }
 
-/// Toneless pinyin of a character (its default reading).
-pub(crate) fn plain_pinyin(c: char) -> Option<&'static str> {
-    c.to_pinyin().map(|p| p.plain())
+/// Toneless pinyin of a character (its default reading), in ASCII: `ü` is written `v`, as
+/// pinyin input methods and evaders write it (`lv`, `nve`).
+pub(crate) fn plain_pinyin(c: char) -> Option<Cow<'static, str>> {
+    let p = c.to_pinyin()?.plain();
+    Some(if p.contains('ü') {
+        Cow::Owned(p.replace('ü', "v"))
+    } else {
+        Cow::Borrowed(p)
+    })
 }
 
 /// Data rows of a TSV table: `#` comments and the column line skipped.
@@ -192,12 +207,17 @@ mod tests {
         assert_eq!(common_chars().count(), 3500);
         assert!(t.s2t.len() > 2000, "{}", t.s2t.len());
         assert_eq!(t.split.get(&'张'), Some(&('弓', '长')));
-        assert!(t.radical_lookalikes.get(&'风').is_some_and(|v| v.contains(&'⻛')));
+        assert!(
+            t.radical_lookalikes
+                .get(&'风')
+                .is_some_and(|v| v.contains(&'⻛'))
+        );
         assert!(t.homoglyphs.get(&'a').is_some_and(|v| v.contains(&'а')));
         assert!(t.homoglyphs.get(&'A').is_some_and(|v| v.contains(&'А')));
         let h = t.homophones('赌');
         assert!(!h.is_empty() && !h.contains(&'赌'), "{h:?}");
-        assert!(h.iter().all(|&d| plain_pinyin(d) == Some("du")));
+        assert!(h.iter().all(|&d| plain_pinyin(d).as_deref() == Some("du")));
+        assert_eq!(plain_pinyin('绿').as_deref(), Some("lv"));
     }
 
     #[test]
@@ -212,6 +232,11 @@ mod tests {
             .map(|(s, tr)| format!("{s}\t{tr}"))
             .collect();
         bad.sort();
-        assert!(bad.is_empty(), "{} rows do not fold back:\n{}", bad.len(), bad.join("\n"));
+        assert!(
+            bad.is_empty(),
+            "{} rows do not fold back:\n{}",
+            bad.len(),
+            bad.join("\n")
+        );
     }
 }

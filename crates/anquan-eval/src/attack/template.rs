@@ -8,7 +8,8 @@ use anquan_core::Text;
 use serde::Deserialize;
 
 use super::{
-    Attack, AttackError, AttackFamily, AttackInfo, Generate, Variant, fill, lang_of, prompt_of, rng_for, user, variant, with_prompt,
+    Attack, AttackError, AttackFamily, AttackInfo, Generate, Variant, fill, lang_of, prompt_of,
+    rng_for, user, variant, with_prompt,
 };
 use crate::bank::{Item, Message};
 
@@ -126,10 +127,7 @@ pub fn templates(file: &str) -> Result<&'static [Template], AttackError> {
 /// The templates of `file` for the item's language (English ones for any other language).
 pub(crate) fn for_lang(file: &str, item: &Item) -> Result<Vec<&'static Template>, AttackError> {
     let lang = lang_of(item);
-    let list: Vec<&Template> = templates(file)?
-        .iter()
-        .filter(|t| t.lang == lang)
-        .collect();
+    let list: Vec<&Template> = templates(file)?.iter().filter(|t| t.lang == lang).collect();
     if list.is_empty() {
         return Err(AttackError::Data {
             file: file.to_owned(),

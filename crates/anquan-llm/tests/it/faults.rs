@@ -121,7 +121,7 @@ async fn a_down_target_says_so_without_the_key() {
     let e = c.chat(&ask("hi")).await.unwrap_err();
     let msg = e.to_string();
     assert!(msg.contains("cannot connect"), "{msg}");
-    for shown in [msg.clone(), format!("{e:?}"), format!("{c:?}")] {
+    for shown in [msg, format!("{e:?}"), format!("{c:?}")] {
         assert!(
             !shown.contains("sk-very-secret") && !shown.contains("sk-in-url"),
             "{shown}"

@@ -1,0 +1,5 @@
+//! anquan-run integration tests.
+
+mod config;
+mod metrics;
+mod runner;
