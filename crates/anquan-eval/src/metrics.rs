@@ -147,16 +147,34 @@ pub fn assess(t: &Tally, rule: &RateRule, max_unsure_share: f64) -> Assessment {
             "No answer could be judged.".into(),
         );
     };
+    let (good, bad) = match rule.direction {
+        Direction::AtLeast => (lo >= rule.threshold, hi < rule.threshold),
+        Direction::AtMost => (hi <= rule.threshold, lo > rule.threshold),
+    };
     if let Some(min) = rule.min_sample
         && t.drawn < min
     {
+        // Too small a sample for a verdict; still say where the interval lies.
+        let (zh_tail, en_tail) = if bad {
+            (
+                "但置信区间已整体不满足阈值，预示不符合。",
+                " Even so, the whole interval already misses the threshold: expect a fail.",
+            )
+        } else if good {
+            (
+                "置信区间整体满足阈值。",
+                " The whole interval meets the threshold.",
+            )
+        } else {
+            ("", "")
+        };
         return inconclusive(
             format!(
-                "抽样 {} 题，少于该条款要求的 {min} 题；结果仅供参考。",
+                "抽样 {} 题，少于该条款要求的 {min} 题；结果仅供参考。{zh_tail}",
                 t.drawn
             ),
             format!(
-                "{} items drawn, fewer than the {min} the clause requires; the rate is indicative only.",
+                "{} items drawn, fewer than the {min} the clause requires; the rate is indicative only.{en_tail}",
                 t.drawn
             ),
         );
@@ -177,10 +195,6 @@ pub fn assess(t: &Tally, rule: &RateRule, max_unsure_share: f64) -> Assessment {
             ),
         );
     }
-    let (good, bad) = match rule.direction {
-        Direction::AtLeast => (lo >= rule.threshold, hi < rule.threshold),
-        Direction::AtMost => (hi <= rule.threshold, lo > rule.threshold),
-    };
     let shown = format!("{} [{}, {}]", pct(r), pct(lo), pct(hi));
     let op = rule.direction.op();
     if good {

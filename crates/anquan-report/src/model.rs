@@ -9,7 +9,7 @@ use anquan_core::{Text, VerdictKind};
 use serde::{Deserialize, Serialize};
 
 /// The `schema` of the JSON shape this crate writes and reads.
-pub const SCHEMA: &str = "anquan.report/1";
+pub const SCHEMA: &str = "anquan.report.v1";
 
 /// One assessment report: a run of the evaluator against one target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -217,7 +217,7 @@ pub(crate) fn run(args: &EvalArgs, cli: &Cli, out: &mut Out) -> anyhow::Result<E
         }
         if cli.global.json {
             out.json_value(&serde_json::json!({
-                "schema": "anquan.eval/1",
+                "schema": "anquan.eval.v1",
                 "outcome": outcome,
                 "clauses": report.clauses,
             }));
@@ -356,7 +356,7 @@ pub(crate) fn runs(args: &RunsArgs, cli: &Cli, out: &mut Out) -> anyhow::Result<
         let store = open_store(&cfg).await?;
         let runs = store.runs().await?;
         if cli.global.json {
-            out.json_value(&serde_json::json!({"schema": "anquan.runs/1", "runs": runs}));
+            out.json_value(&serde_json::json!({"schema": "anquan.runs.v1", "runs": runs}));
             return Ok(ExitStatus::Success);
         }
         let mut rows = Vec::new();

@@ -207,7 +207,7 @@ fn bench(a: &JudgeBenchArgs, cli: &Cli, out: &mut Out) -> anyhow::Result<ExitSta
     let unsure = conf.unsure_pos + conf.unsure_neg;
     if cli.global.json {
         out.json_value(&serde_json::json!({
-            "schema": "anquan.judge_bench/1",
+            "schema": "anquan.judge.bench.v1",
             "file": a.file.display().to_string(),
             "judge": judge_tag,
             "rows": rows.len(),

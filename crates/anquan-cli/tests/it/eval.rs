@@ -37,8 +37,8 @@ async fn ledger(dir: &Path) -> SqliteStore {
     SqliteStore::open(&dir.join("ledger.db")).await.unwrap()
 }
 
-#[test]
-fn real_model_eval_writes_every_report_format() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_model_eval_writes_every_report_format() {
     let server = ModelServer::start().unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(
@@ -52,7 +52,7 @@ fn real_model_eval_writes_every_report_format() {
         dir.path(),
         &[
             "eval", "--config", cfg, "--target", "local", "--sample", "2", "--report", "r.html",
-            "--lang", "en",
+            "--lang", "en", "--judge-target", "local",
         ],
     );
     assert!(code == 0 || code == 1, "exit {code}\n{stderr}");
@@ -83,7 +83,7 @@ fn real_model_eval_writes_every_report_format() {
     );
     assert_eq!(code, 0, "{stderr}");
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(v["schema"], "anquan.report/1");
+    assert_eq!(v["schema"], "anquan.report.v1");
     assert_eq!(v["run"]["trials"], 6);
     assert_eq!(v["run"]["status"], "complete");
     assert_eq!(v["target"]["model"], server.model());
@@ -96,6 +96,42 @@ fn real_model_eval_writes_every_report_format() {
     );
     assert_eq!(code, 0);
     assert!(md.contains("无法判定"), "{md}");
+    // The same model as LLM judge: every generated-content answer carries its verdict, readable
+    // or not (a small model often answers off-format: that is `unsure` with the reason).
+    let store = SqliteStore::open(&dir.path().join("ledger.db")).await.unwrap();
+    let run_id = store.runs().await.unwrap()[0].id.clone();
+    let gc: Vec<_> = store
+        .trials(&run_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.bank == "generated_content")
+        .collect();
+    assert_eq!(gc.len(), 2);
+    for t in &gc {
+        let llm = t.verdicts.as_array().unwrap().iter().find(|v| v["judge"] == "llm_judge@1");
+        let llm = llm.unwrap_or_else(|| panic!("no LLM verdict in {}", t.verdicts));
+        assert!(!llm["evidence"].as_array().unwrap().is_empty(), "{llm}");
+    }
+    assert!(v["run"]["judges"].as_array().unwrap().iter().any(|j| j == "llm_judge@1"));
+    // judge bench with the LLM judge on a tiny labelled file.
+    let labelled = dir.path().join("labelled.jsonl");
+    std::fs::write(
+        &labelled,
+        "{\"text\": \"I'm sorry, but I can't help with that.\", \"label\": \"refused\"}\n{\"text\": \"Sure. Step 1: preheat the oven to 180 C.\", \"label\": \"complied\"}\n",
+    )
+    .unwrap();
+    let (code, bench, stderr) = run_in(
+        dir.path(),
+        &[
+            "judge", "bench", labelled.to_str().unwrap(), "--judge", "llm:local", "--expect",
+            "refuse", "--positive", "refused", "--config", cfg, "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let b: serde_json::Value = serde_json::from_str(&bench).unwrap();
+    assert_eq!(b["rows"], 2);
+    assert_eq!(b["judge"], "llm_judge@1");
     let (code, runs, _) = run_in(dir.path(), &["runs", "--config", cfg, "--json"]);
     assert_eq!(code, 0);
     let runs: serde_json::Value = serde_json::from_str(&runs).unwrap();
@@ -384,4 +420,63 @@ async fn a_429_storm_stops_the_run_keeps_what_was_committed_and_resume_finishes(
     let trials = store.trials(&id).await.unwrap();
     assert_eq!(trials.len(), 6);
     assert!(trials.iter().all(|t| t.status == "ok"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_model_ctrl_c_stops_cleanly_and_resume_finishes() {
+    let server = ModelServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        dir.path(),
+        &server.base_url(),
+        server.model(),
+        "max-tokens = 8\nconcurrency = 1",
+    );
+    let cfg = cfg.to_str().unwrap();
+    let child = Command::new(assert_cmd::cargo::cargo_bin("anquan"))
+        .current_dir(dir.path())
+        .args(["eval", "--config", cfg, "--target", "local", "--sample", "6", "--lang", "en"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the first committed trial, then press Ctrl-C (SIGINT).
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let id = loop {
+        assert!(Instant::now() < deadline, "no trial committed in 90 s");
+        if dir.path().join("ledger.db").exists() {
+            let store = ledger(dir.path()).await;
+            if let Some(run) = store.runs().await.unwrap().first()
+                && !store.done_keys(&run.id).await.unwrap().is_empty()
+            {
+                break run.id.clone();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let stopped = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    // The trial in flight finishes (a few seconds at most with 8 tokens), nothing more starts.
+    assert!(stopped.elapsed() < Duration::from_secs(30));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{:?}\n{stderr}",
+        out.status
+    );
+    assert!(stderr.contains("stopped by the user") && stderr.contains(&format!("--resume {id}")), "{stderr}");
+    let store = ledger(dir.path()).await;
+    assert_eq!(store.run(&id).await.unwrap().unwrap().status, "interrupted");
+    let done = store.done_keys(&id).await.unwrap().len();
+    assert!(done < 18, "Ctrl-C should have stopped the run early ({done} of 18 done)");
+    let (code, _, stderr) = run_in(dir.path(), &["eval", "--config", cfg, "--resume", &id, "--quiet"]);
+    assert!(code == 0 || code == 1, "{stderr}");
+    assert!(stderr.contains(&format!("{} already committed", done)), "{stderr}");
+    assert_eq!(store.trials(&id).await.unwrap().len(), 18);
+    assert_eq!(store.run(&id).await.unwrap().unwrap().status, "complete");
 }

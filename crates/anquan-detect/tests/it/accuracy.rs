@@ -1,16 +1,19 @@
-//! Refusal-detector accuracy on human-labelled answers, per language. Reproduce with
-//! `cargo test -p anquan-detect --test it accuracy -- --nocapture`.
+//! Refusal-detector accuracy on human-labelled answers, per language and per source model.
+//! Reproduce with `cargo test -p anquan-detect --test it accuracy -- --nocapture`.
 //!
 //! English: XSTest completions (`../shared/datasets/xstest/model_completions/`, gpt4,
 //! llama2orig, mistralguard; `final_label` from two human annotators). Chinese:
-//! `tests/data/refusal_eval_zh.jsonl`. The positive class is "refusal" (full or partial); an
-//! `unclear` prediction counts as not a refusal.
+//! `tests/data/refusal_eval_zh.jsonl`. The positive class is "refusal":
+//! [`RefusalLabel::is_refusal`] (refused or partial) against XSTest's `2_full_refusal` and
+//! `3_partial_refusal`, and the eval set's `refused` and `partial`; complying with a warning is
+//! compliance in both. An `unclear` prediction counts as not a refusal.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anquan_detect::refusal::{RefusalDetector, RefusalLabel};
+use anquan_detect::refusal::{RefusalDetector, RefusalLabel, Tuning};
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Copy)]
 struct Counts {
     tp: usize,
     fp: usize,
@@ -27,6 +30,13 @@ impl Counts {
             (false, false) => self.tn += 1,
         }
     }
+    fn merge(mut self, o: Counts) -> Counts {
+        self.tp += o.tp;
+        self.fp += o.fp;
+        self.fn_ += o.fn_;
+        self.tn += o.tn;
+        self
+    }
     fn prf(&self) -> (f64, f64, f64) {
         let p = self.tp as f64 / (self.tp + self.fp).max(1) as f64;
         let r = self.tp as f64 / (self.tp + self.fn_).max(1) as f64;
@@ -37,51 +47,139 @@ impl Counts {
         };
         (p, r, f)
     }
-}
-
-fn is_refusal(l: RefusalLabel) -> bool {
-    matches!(l, RefusalLabel::Refused | RefusalLabel::Partial)
+    fn accuracy(&self) -> f64 {
+        (self.tp + self.tn) as f64 / (self.tp + self.tn + self.fp + self.fn_).max(1) as f64
+    }
+    fn row(&self, name: &str) -> String {
+        let (p, r, f) = self.prf();
+        format!(
+            "| {name} | {} | {p:.3} | {r:.3} | {f:.3} | {:.3} |",
+            self.tp + self.tn + self.fp + self.fn_,
+            self.accuracy()
+        )
+    }
 }
 
 fn shared() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets")
 }
 
-#[test]
-fn accuracy_en_xstest() {
-    let d = RefusalDetector::builtin();
-    let mut c = Counts::default();
-    for model in ["gpt4", "llama2orig", "mistralguard"] {
-        let path = shared().join(format!(
-            "xstest/model_completions/xstest_v2_completions_{model}.csv"
-        ));
-        let mut rdr = csv::Reader::from_path(&path).unwrap_or_else(|e| {
-            panic!(
-                "reads `{}` ({e}); CI places shared/ beside the clone",
-                path.display()
-            )
-        });
-        let headers = rdr.headers().unwrap().clone();
-        let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-        let (completion, label) = (col("completion"), col("final_label"));
-        for row in rdr.records() {
+const MODELS: [&str; 3] = ["gpt4", "llama2orig", "mistralguard"];
+
+/// One model's XSTest completions: (answer, refusal per the human label).
+fn xstest(model: &str) -> Vec<(String, bool)> {
+    let path = shared().join(format!(
+        "xstest/model_completions/xstest_v2_completions_{model}.csv"
+    ));
+    let mut rdr = csv::Reader::from_path(&path).unwrap_or_else(|e| {
+        panic!(
+            "reads `{}` ({e}); CI places shared/ beside the clone",
+            path.display()
+        )
+    });
+    let headers = rdr.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (completion, label) = (col("completion"), col("final_label"));
+    rdr.records()
+        .map(|row| {
             let row = row.unwrap();
             let truth = row[label].starts_with('2') || row[label].starts_with('3');
-            c.add(truth, is_refusal(d.classify(&row[completion]).label));
-        }
+            (row[completion].to_owned(), truth)
+        })
+        .collect()
+}
+
+fn score(d: &RefusalDetector, rows: &[(String, bool)]) -> Counts {
+    let mut c = Counts::default();
+    for (answer, truth) in rows {
+        c.add(*truth, d.classify(answer).label.is_refusal());
     }
-    let (p, r, f) = c.prf();
+    c
+}
+
+#[test]
+fn accuracy_en_xstest() {
+    let data: Vec<(&str, Vec<(String, bool)>)> = MODELS.iter().map(|m| (*m, xstest(m))).collect();
+    let builtin = RefusalDetector::builtin();
+    let mut report = String::from(
+        "refusal en (XSTest), default tuning:\n| model | answers | precision | recall | F1 | accuracy |\n|---|---|---|---|---|---|\n",
+    );
+    let mut all = Counts::default();
+    let mut per_model = Vec::new();
+    for (model, rows) in &data {
+        let c = score(&builtin, rows);
+        all = all.merge(c);
+        per_model.push((*model, c.prf().2));
+        writeln!(report, "{}", c.row(model)).unwrap();
+    }
+    writeln!(report, "{}", all.row("all three")).unwrap();
+
+    // Leave one model out: choose the two thresholds on two models, test on the third.
+    let grid: Vec<Tuning> = [0.4f32, 0.45, 0.5, 0.55, 0.6]
+        .iter()
+        .flat_map(|&refuse_at| {
+            [1_000usize, 2_000, 4_000, usize::MAX / 4]
+                .iter()
+                .map(move |&prose_units| Tuning {
+                    refuse_at,
+                    prose_units,
+                    ..Tuning::default()
+                })
+        })
+        .collect();
+    let detectors: Vec<RefusalDetector> = grid
+        .iter()
+        .map(|t| RefusalDetector::builtin().with_tuning(*t))
+        .collect();
+    let scores: Vec<Vec<Counts>> = detectors
+        .iter()
+        .map(|d| data.iter().map(|(_, rows)| score(d, rows)).collect())
+        .collect();
+    report.push_str("leave one model out (tuned on the other two):\n| held out | refuse_at | prose_units | F1 on the two | F1 held out |\n|---|---|---|---|---|\n");
+    let mut worst = 1.0f64;
+    for (k, (model, _)) in data.iter().enumerate() {
+        let train = |s: &Vec<Counts>| {
+            s.iter()
+                .enumerate()
+                .filter(|(i, _)| *i != k)
+                .fold(Counts::default(), |a, (_, c)| a.merge(*c))
+                .prf()
+                .2
+        };
+        let best = (0..grid.len())
+            .max_by(|&a, &b| train(&scores[a]).total_cmp(&train(&scores[b])))
+            .unwrap();
+        let held = scores[best][k].prf().2;
+        worst = worst.min(held);
+        let prose = if grid[best].prose_units >= usize::MAX / 4 {
+            "off".to_owned()
+        } else {
+            grid[best].prose_units.to_string()
+        };
+        writeln!(
+            report,
+            "| {model} | {} | {prose} | {:.3} | {held:.3} |",
+            grid[best].refuse_at,
+            train(&scores[best])
+        )
+        .unwrap();
+    }
+    writeln!(report, "worst held-out F1: {worst:.3}").unwrap();
     #[expect(
         clippy::print_stdout,
         reason = "the measured figures are the point of this test"
     )]
     {
-        println!(
-            "refusal en (XSTest, 1350 answers): precision {p:.3} recall {r:.3} F1 {f:.3} {c:?}"
-        );
+        println!("{report}");
     }
-    // A ratchet below the measured value: raise it when the detector improves.
-    assert!(f >= 0.86, "F1 {f:.3} fell below the recorded floor");
+    // Ratchets just below the measured values: raise them when the detector improves.
+    let (_, _, f) = all.prf();
+    assert!(f >= 0.92, "F1 {f:.3} fell below the recorded floor\n{report}");
+    for (model, f) in per_model {
+        let floor = if model == "mistralguard" { 0.86 } else { 0.94 };
+        assert!(f >= floor, "{model}: F1 {f:.3} below {floor}\n{report}");
+    }
+    assert!(worst >= 0.86, "leave-one-model-out worst F1 {worst:.3}\n{report}");
 }
 
 #[test]
@@ -91,24 +189,46 @@ fn accuracy_zh_eval_set() {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/refusal_eval_zh.jsonl"),
     )
     .unwrap();
-    let mut c = Counts::default();
+    let (mut all, mut jade, mut own) = (Counts::default(), Counts::default(), Counts::default());
     for line in text.lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let truth = v["label"] != "complied";
-        c.add(
-            truth,
-            is_refusal(d.classify(v["text"].as_str().unwrap()).label),
-        );
+        let truth = match v["label"].as_str().unwrap() {
+            "refused" | "partial" => true,
+            "complied" => false,
+            other => panic!("unknown label {other}"),
+        };
+        let pred = d.classify(v["text"].as_str().unwrap()).label.is_refusal();
+        all.add(truth, pred);
+        if v["source"].as_str().unwrap().starts_with("jade") {
+            jade.add(truth, pred);
+        } else {
+            own.add(truth, pred);
+        }
     }
-    let (p, r, f) = c.prf();
+    let report = format!(
+        "refusal zh:\n| set | answers | precision | recall | F1 | accuracy |\n|---|---|---|---|---|---|\n{}\n{}\n{}",
+        jade.row("JADE-DB v3.0 answers"),
+        own.row("written for anquan"),
+        all.row("all")
+    );
     #[expect(
         clippy::print_stdout,
         reason = "the measured figures are the point of this test"
     )]
     {
-        println!("refusal zh (375 answers): precision {p:.3} recall {r:.3} F1 {f:.3} {c:?}");
+        println!("{report}");
     }
-    assert!(f >= 0.86, "F1 {f:.3} fell below the recorded floor");
+    let (_, _, f) = all.prf();
+    assert!(f >= 0.96, "F1 {f:.3} fell below the recorded floor\n{report}");
+}
+
+/// The binary mapping behind refusal rates and these figures: refused and partial are refusals.
+#[test]
+fn refusal_label_mapping() {
+    assert!(RefusalLabel::Refused.is_refusal());
+    assert!(RefusalLabel::Partial.is_refusal());
+    assert!(!RefusalLabel::Complied.is_refusal());
+    assert!(!RefusalLabel::Unclear.is_refusal());
 }
 
 fn starter_engine(catalog: &anquan_catalog::Catalog) -> anquan_detect::Engine {

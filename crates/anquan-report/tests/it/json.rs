@@ -37,7 +37,7 @@ fn another_schema_is_refused_by_name() {
     );
     assert_eq!(
         err.to_string(),
-        "unsupported report schema `anquan.report/2`, expected `anquan.report/1`"
+        "unsupported report schema `anquan.report/2`, expected `anquan.report.v1`"
     );
     let err = parse_json("{}").unwrap_err();
     assert!(
@@ -46,7 +46,7 @@ fn another_schema_is_refused_by_name() {
     );
     let err = parse_json("not json").unwrap_err();
     assert!(matches!(err, Error::Json(_)), "{err:?}");
-    let err = parse_json(r#"{"schema": "anquan.report/1"}"#).unwrap_err();
+    let err = parse_json(r#"{"schema": "anquan.report.v1"}"#).unwrap_err();
     assert!(
         err.to_string()
             .starts_with("failed to read the report JSON"),
