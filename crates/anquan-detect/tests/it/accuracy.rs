@@ -174,12 +174,18 @@ fn accuracy_en_xstest() {
     }
     // Ratchets just below the measured values: raise them when the detector improves.
     let (_, _, f) = all.prf();
-    assert!(f >= 0.92, "F1 {f:.3} fell below the recorded floor\n{report}");
+    assert!(
+        f >= 0.92,
+        "F1 {f:.3} fell below the recorded floor\n{report}"
+    );
     for (model, f) in per_model {
         let floor = if model == "mistralguard" { 0.86 } else { 0.94 };
         assert!(f >= floor, "{model}: F1 {f:.3} below {floor}\n{report}");
     }
-    assert!(worst >= 0.86, "leave-one-model-out worst F1 {worst:.3}\n{report}");
+    assert!(
+        worst >= 0.86,
+        "leave-one-model-out worst F1 {worst:.3}\n{report}"
+    );
 }
 
 #[test]
@@ -219,7 +225,10 @@ fn accuracy_zh_eval_set() {
         println!("{report}");
     }
     let (_, _, f) = all.prf();
-    assert!(f >= 0.96, "F1 {f:.3} fell below the recorded floor\n{report}");
+    assert!(
+        f >= 0.96,
+        "F1 {f:.3} fell below the recorded floor\n{report}"
+    );
 }
 
 /// The binary mapping behind refusal rates and these figures: refused and partial are refusals.
