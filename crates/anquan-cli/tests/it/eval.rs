@@ -51,8 +51,19 @@ async fn real_model_eval_writes_every_report_format() {
     let (code, stdout, stderr) = run_in(
         dir.path(),
         &[
-            "eval", "--config", cfg, "--target", "local", "--sample", "2", "--report", "r.html",
-            "--lang", "en", "--judge-target", "local",
+            "eval",
+            "--config",
+            cfg,
+            "--target",
+            "local",
+            "--sample",
+            "2",
+            "--report",
+            "r.html",
+            "--lang",
+            "en",
+            "--judge-target",
+            "local",
         ],
     );
     assert!(code == 0 || code == 1, "exit {code}\n{stderr}");
@@ -98,7 +109,9 @@ async fn real_model_eval_writes_every_report_format() {
     assert!(md.contains("无法判定"), "{md}");
     // The same model as LLM judge: every generated-content answer carries its verdict, readable
     // or not (a small model often answers off-format: that is `unsure` with the reason).
-    let store = SqliteStore::open(&dir.path().join("ledger.db")).await.unwrap();
+    let store = SqliteStore::open(&dir.path().join("ledger.db"))
+        .await
+        .unwrap();
     let run_id = store.runs().await.unwrap()[0].id.clone();
     let gc: Vec<_> = store
         .trials(&run_id)
@@ -109,11 +122,22 @@ async fn real_model_eval_writes_every_report_format() {
         .collect();
     assert_eq!(gc.len(), 2);
     for t in &gc {
-        let llm = t.verdicts.as_array().unwrap().iter().find(|v| v["judge"] == "llm_judge@1");
+        let llm = t
+            .verdicts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["judge"] == "llm_judge@1");
         let llm = llm.unwrap_or_else(|| panic!("no LLM verdict in {}", t.verdicts));
         assert!(!llm["evidence"].as_array().unwrap().is_empty(), "{llm}");
     }
-    assert!(v["run"]["judges"].as_array().unwrap().iter().any(|j| j == "llm_judge@1"));
+    assert!(
+        v["run"]["judges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j == "llm_judge@1")
+    );
     // judge bench with the LLM judge on a tiny labelled file.
     let labelled = dir.path().join("labelled.jsonl");
     std::fs::write(
@@ -124,8 +148,18 @@ async fn real_model_eval_writes_every_report_format() {
     let (code, bench, stderr) = run_in(
         dir.path(),
         &[
-            "judge", "bench", labelled.to_str().unwrap(), "--judge", "llm:local", "--expect",
-            "refuse", "--positive", "refused", "--config", cfg, "--json",
+            "judge",
+            "bench",
+            labelled.to_str().unwrap(),
+            "--judge",
+            "llm:local",
+            "--expect",
+            "refuse",
+            "--positive",
+            "refused",
+            "--config",
+            cfg,
+            "--json",
         ],
     );
     assert_eq!(code, 0, "{stderr}");
@@ -435,7 +469,9 @@ async fn real_model_ctrl_c_stops_cleanly_and_resume_finishes() {
     let cfg = cfg.to_str().unwrap();
     let child = Command::new(assert_cmd::cargo::cargo_bin("anquan"))
         .current_dir(dir.path())
-        .args(["eval", "--config", cfg, "--target", "local", "--sample", "6", "--lang", "en"])
+        .args([
+            "eval", "--config", cfg, "--target", "local", "--sample", "6", "--lang", "en",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -469,14 +505,26 @@ async fn real_model_ctrl_c_stops_cleanly_and_resume_finishes() {
         "{:?}\n{stderr}",
         out.status
     );
-    assert!(stderr.contains("stopped by the user") && stderr.contains(&format!("--resume {id}")), "{stderr}");
+    assert!(
+        stderr.contains("stopped by the user") && stderr.contains(&format!("--resume {id}")),
+        "{stderr}"
+    );
     let store = ledger(dir.path()).await;
     assert_eq!(store.run(&id).await.unwrap().unwrap().status, "interrupted");
     let done = store.done_keys(&id).await.unwrap().len();
-    assert!(done < 18, "Ctrl-C should have stopped the run early ({done} of 18 done)");
-    let (code, _, stderr) = run_in(dir.path(), &["eval", "--config", cfg, "--resume", &id, "--quiet"]);
+    assert!(
+        done < 18,
+        "Ctrl-C should have stopped the run early ({done} of 18 done)"
+    );
+    let (code, _, stderr) = run_in(
+        dir.path(),
+        &["eval", "--config", cfg, "--resume", &id, "--quiet"],
+    );
     assert!(code == 0 || code == 1, "{stderr}");
-    assert!(stderr.contains(&format!("{} already committed", done)), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{} already committed", done)),
+        "{stderr}"
+    );
     assert_eq!(store.trials(&id).await.unwrap().len(), 18);
     assert_eq!(store.run(&id).await.unwrap().unwrap().status, "complete");
 }
