@@ -124,8 +124,19 @@ pub(crate) fn run(args: &EvalArgs, cli: &Cli, out: &mut Out) -> anyhow::Result<E
         let prepared = anquan_run::prepare(&store, &cfg, new, args.resume.as_deref()).await?;
         // The budget, before anything is sent.
         let b = prepared.budget;
+        let eta = match past_latency_ms(&store, &prepared.spec.target_id).await? {
+            Some(ms) => {
+                let secs = b.requests as f64 * ms / 1000.0 / b.concurrency.max(1) as f64;
+                format!(
+                    "about {} at the {:.1} s per answer this target took last time",
+                    human_duration(secs),
+                    ms / 1000.0
+                )
+            }
+            None => "time unknown until the first answers (the progress bar shows the ETA)".into(),
+        };
         note(&format!(
-            "run {}: {} trials to run ({} planned, {} already committed), {} requests, up to {} tokens (estimated), {} at a time",
+            "run {}: {} trials to run ({} planned, {} already committed), {} requests, up to {} tokens (estimated), {} at a time; {eta}",
             prepared.run_id, b.trials, prepared.planned, prepared.done, b.requests, b.tokens, b.concurrency
         ));
         for (bank, spec) in prepared.banks.iter().zip(&prepared.spec.banks) {
@@ -246,6 +257,36 @@ pub(crate) fn run(args: &EvalArgs, cli: &Cli, out: &mut Out) -> anyhow::Result<E
             ExitStatus::Success
         })
     })
+}
+
+/// Mean answer time of the target's most recent run with answers, for the budget's time estimate.
+async fn past_latency_ms(store: &SqliteStore, target_id: &str) -> anyhow::Result<Option<f64>> {
+    for run in store.runs().await? {
+        if run.target_id != target_id {
+            continue;
+        }
+        let times: Vec<f64> = store
+            .trials(&run.id)
+            .await?
+            .iter()
+            .filter(|t| t.status == "ok")
+            .filter_map(|t| t.total_ms)
+            .collect();
+        if !times.is_empty() {
+            return Ok(Some(times.iter().sum::<f64>() / times.len() as f64));
+        }
+    }
+    Ok(None)
+}
+
+fn human_duration(secs: f64) -> String {
+    if secs < 90.0 {
+        format!("{secs:.0} s")
+    } else if secs < 5400.0 {
+        format!("{:.0} min", secs / 60.0)
+    } else {
+        format!("{:.1} h", secs / 3600.0)
+    }
 }
 
 fn print_clauses(out: &mut Out, report: &anquan_report::Report) {

@@ -522,7 +522,7 @@ async fn real_model_ctrl_c_stops_cleanly_and_resume_finishes() {
     );
     assert!(code == 0 || code == 1, "{stderr}");
     assert!(
-        stderr.contains(&format!("{} already committed", done)),
+        stderr.contains(&format!("{done} already committed")),
         "{stderr}"
     );
     assert_eq!(store.trials(&id).await.unwrap().len(), 18);
