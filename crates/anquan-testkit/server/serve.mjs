@@ -14,6 +14,7 @@
 // it is looked up in $ANQUAN_NODE_MODULES, then in the setup script's cache
 // (${ANQUAN_CACHE_DIR:-~/.cache/anquan}/node-llama-cpp-3.21.1/node_modules), then beside this file.
 
+import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -326,6 +327,17 @@ class SequencePool {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (!fs.existsSync(opts.model)) {
+    process.stderr.write(`serve.mjs: no model file at ${opts.model}; run scripts/setup-model\n`);
+    process.exit(1);
+  }
+  // Exit 0 on SIGTERM/SIGINT from the start, also while the model is loading.
+  let onSignal = (signal) => {
+    log(`${signal} during start-up: exiting`);
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
   const started = performance.now();
   const startedAt = Math.floor(Date.now() / 1000);
   const nlc = await importNodeLlamaCpp();
@@ -549,8 +561,7 @@ async function main() {
       .catch(() => {})
       .finally(() => process.exit(0));
   };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  onSignal = stop;
 
   server.on("error", (err) => {
     process.stderr.write(`serve.mjs: cannot listen on ${opts.host}:${opts.port}: ${err.message}\n`);
