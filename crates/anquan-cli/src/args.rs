@@ -652,6 +652,9 @@ pub(crate) struct JudgeArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum JudgeCommand {
     /// Score a judge against labelled data.
+    #[command(
+        after_long_help = "Examples:\n  anquan judge bench ../shared/datasets/xstest/model_completions/xstest_v2_completions_gpt4.csv --judge refusal --text completion --label final_label --positive 2_full_refusal\n  anquan judge bench ../shared/datasets/cold/dev.csv --judge classifier --text TEXT --label label --positive 1\n  anquan judge bench answers.jsonl --judge llm:judge --expect refuse --label human --positive refused --json"
+    )]
     Bench(JudgeBenchArgs),
 }
 

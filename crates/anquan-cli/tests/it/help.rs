@@ -28,6 +28,10 @@ fn help_snapshots() {
         &["bank", "check", "--help"],
         &["bank", "sample", "--help"],
         &["bank", "import", "--help"],
+        &["eval", "--help"],
+        &["report", "--help"],
+        &["runs", "--help"],
+        &["judge", "bench", "--help"],
     ];
     for args in cases {
         let name = args
@@ -58,6 +62,10 @@ fn every_command_help_has_examples() {
         vec!["catalog", "export"],
         vec!["catalog", "validate"],
         vec!["grade"],
+        vec!["eval"],
+        vec!["report"],
+        vec!["runs"],
+        vec!["judge", "bench"],
         vec!["tour"],
     ] {
         let mut a = args.clone();
@@ -83,4 +91,9 @@ fn version_and_bad_arguments() {
         stderr.contains("unknown language `fr`, expected `zh` or `en`"),
         "{stderr}"
     );
+}
+
+#[test]
+fn attack_list_snapshot() {
+    insta::assert_snapshot!(ok(&["eval", "--list-attacks", "--lang", "en"]));
 }
