@@ -431,20 +431,32 @@ fn char_pinyin(c: char) -> Option<&'static str> {
 /// A normalized text read aloud: CJK characters become their toneless pinyin, ASCII letters and
 /// digits stay, everything else is dropped. Returns the view and, for each of its bytes, the
 /// byte range of the normalized character it came from.
+///
+/// `ü` is written three ways (`nüe`, `nve` as IMEs type it, `nue`): the view folds `ü` and `v` to
+/// `u` on both sides, so 虐杀 matches `nvesha`, `nuesha` and `nüesha`. Standard pinyin has no
+/// `v`, so the fold costs only Latin words with a `v` that then spell a keyword's pinyin.
 fn pinyin_view(norm: &str) -> (String, Vec<(usize, usize)>) {
     let mut view = String::with_capacity(norm.len());
     let mut map = Vec::with_capacity(norm.len());
+    let fold = |c: char| match c {
+        'ü' | 'v' => 'u',
+        c => c,
+    };
     for (i, c) in norm.char_indices() {
         let range = (i, i + c.len_utf8());
         if let Some(py) = crate::normalize::is_cjk(c)
             .then(|| char_pinyin(c))
             .flatten()
         {
-            view.push_str(py);
-            map.extend(std::iter::repeat_n(range, py.len()));
-        } else if c.is_ascii_alphanumeric() {
-            view.push(c.to_ascii_lowercase());
-            map.push(range);
+            for p in py.chars() {
+                let p = fold(p);
+                view.push(p);
+                map.extend(std::iter::repeat_n(range, p.len_utf8()));
+            }
+        } else if c.is_ascii_alphanumeric() || c == 'ü' || c == 'Ü' {
+            let p = fold(c.to_lowercase().next().unwrap_or(c));
+            view.push(p);
+            map.extend(std::iter::repeat_n(range, p.len_utf8()));
         }
     }
     (view, map)
@@ -795,5 +807,19 @@ mod pinyin_tests {
             .map(|f| f.matched)
             .collect();
         assert_eq!(found, ["DuBo", "读博", "赌博"]);
+    }
+
+    #[test]
+    fn pinyin_mode_reads_u_umlaut_as_v_u_or_u_umlaut() {
+        let catalog = anquan_catalog::Catalog::load(None).unwrap();
+        let n = Normalizer::full(catalog.radical_folder());
+        let (lib, _) = Library::parse_tsv(
+            "keyword\trisk_ids\tseverity\tsource\tmode\n虐杀\tA.1.d\thigh\tt\tpinyin\n",
+        );
+        let m = KeywordMatcher::new(lib, &[], &n);
+        for text in ["视频里有nvesha镜头", "视频里有nuesha镜头", "视频里有nüesha镜头", "虐杀"] {
+            let found = m.find(text, &n.normalize(text));
+            assert_eq!(found.len(), 1, "{text}");
+        }
     }
 }
