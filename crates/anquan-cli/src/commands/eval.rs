@@ -41,6 +41,8 @@ struct Bar {
     bar: ProgressBar,
     fails: std::sync::atomic::AtomicU64,
     errors: std::sync::atomic::AtomicU64,
+    /// stderr is not a terminal (a CI log, a pipe): print a line at every tenth instead of a bar.
+    plain: bool,
 }
 
 impl Progress for Bar {
@@ -64,6 +66,20 @@ impl Progress for Bar {
             self.errors.load(Relaxed)
         ));
         self.bar.inc(1);
+        if self.plain
+            && let Some(len) = self.bar.length()
+        {
+            let pos = self.bar.position();
+            let step = (len / 10).max(1);
+            if pos % step == 0 || pos == len {
+                note(&format!(
+                    "progress: {pos}/{len} trials, {} failed, {} errors, {:.0?} elapsed",
+                    self.fails.load(Relaxed),
+                    self.errors.load(Relaxed),
+                    self.bar.elapsed()
+                ));
+            }
+        }
     }
     fn note(&self, message: &str) {
         self.bar.suspend(|| warn(message));
@@ -173,6 +189,9 @@ pub(crate) fn run(args: &EvalArgs, cli: &Cli, out: &mut Out) -> anyhow::Result<E
             bar: bar.clone(),
             fails: Default::default(),
             errors: Default::default(),
+            plain: !args.quiet
+                && !cli.global.json
+                && !std::io::IsTerminal::is_terminal(&std::io::stderr()),
         });
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut run = std::pin::pin!(anquan_run::execute(
