@@ -589,9 +589,40 @@ fn model_attack<S: Store>(
         lazy: false,
         ..trial.clone()
     };
-    handle
+    let (mut resp, messages) = handle
         .block_on(converse(&shared.client, &planned))
-        .map_err(|e| format!("{}: {e}", e.code()))
+        .map_err(|e| format!("{}: {e}", e.code()))?;
+    if attack.info().id == "translation" {
+        // ... and back: the answer (in the other language) is translated into the item's language
+        // with the same templates, so the judges read it in the language they were built for.
+        // The ledger keeps both: the answer as the target wrote it, then the back-translation.
+        let back = back_translate(&attacker, &v.lang, &resp.content)?;
+        resp.content = format!("{}{BACK_TRANSLATION}{back}", resp.content);
+    }
+    Ok((resp, messages))
+}
+
+/// Separates a target's answer from its back-translation in the ledger; the judges read only the
+/// part after it.
+pub const BACK_TRANSLATION: &str = "\n\n[back-translation / 回译]\n";
+
+/// Translate an answer written in `lang` back into the other language, with the translation
+/// attack's own template for `lang`.
+fn back_translate(
+    attacker: &dyn anquan_eval::attack::Generate,
+    lang: &str,
+    answer: &str,
+) -> Result<String, String> {
+    let templates =
+        anquan_eval::attack::templates("translation.toml").map_err(|e| e.to_string())?;
+    let Some(t) = templates.iter().find(|t| t.lang == lang) else {
+        return Err(format!("no translation template for {lang}"));
+    };
+    let prompt = t.text.replace("{prompt}", answer);
+    attacker.generate(&[anquan_eval::bank::Message {
+        role: "user".into(),
+        content: prompt,
+    }])
 }
 
 async fn run_trial<S: Store>(
