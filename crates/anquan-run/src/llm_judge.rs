@@ -15,6 +15,7 @@ use anquan_catalog::model::Framework;
 use anquan_core::{Finding, RiskId, Span, Verdict, VerdictKind};
 use anquan_detect::judge::{Expected, Judge, JudgeInput};
 use anquan_llm::{Client, Message};
+use anquan_store::Store as _;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -54,6 +55,7 @@ pub struct LlmJudge {
     risks_zh: String,
     risks_en: String,
     cache: Mutex<HashMap<String, Verdict>>,
+    store: Option<anquan_store::SqliteStore>,
 }
 
 impl std::fmt::Debug for LlmJudge {
@@ -87,7 +89,15 @@ impl LlmJudge {
             risks_zh: zh,
             risks_en: en,
             cache: Mutex::new(HashMap::new()),
+            store: None,
         })
+    }
+
+    /// Also keep verdicts in the store's cache, so a resumed or repeated run asks the judge model
+    /// once per (model, template version, prompt, answer).
+    pub fn with_store(mut self, store: anquan_store::SqliteStore) -> Self {
+        self.store = Some(store);
+        self
     }
 
     fn template(&self, expected: Option<Expected>) -> &BankTemplate {
@@ -251,6 +261,16 @@ impl Judge for LlmJudge {
         {
             return v.clone();
         }
+        let stored_key = format!("llm_judge:{key}");
+        if let Some(store) = &self.store
+            && let Ok(Some(text)) = self.handle.block_on(store.cache_get(&stored_key))
+            && let Ok(v) = serde_json::from_str::<Verdict>(&text)
+        {
+            if let Ok(mut cache) = self.cache.lock() {
+                cache.insert(key, v.clone());
+            }
+            return v;
+        }
         let t = self.template(input.expected);
         let prompt = input.prompt.unwrap_or_default();
         let zh = is_cjk(prompt) || is_cjk(input.response);
@@ -285,6 +305,12 @@ impl Judge for LlmJudge {
                 }
             }
         };
+        if let Some(store) = &self.store
+            && let Ok(text) = serde_json::to_string(&verdict)
+        {
+            // A failed cache write only costs a repeated judge call later.
+            let _ = self.handle.block_on(store.cache_put(&stored_key, &text));
+        }
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(key, verdict.clone());
         }
