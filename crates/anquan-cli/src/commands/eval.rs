@@ -71,7 +71,7 @@ impl Progress for Bar {
         {
             let pos = self.bar.position();
             let step = (len / 10).max(1);
-            if pos % step == 0 || pos == len {
+            if pos.is_multiple_of(step) || pos == len {
                 note(&format!(
                     "progress: {pos}/{len} trials, {} failed, {} errors, {:.0?} elapsed",
                     self.fails.load(Relaxed),
