@@ -329,7 +329,7 @@ fn judges_and_ensembles() {
                     .collect::<Vec<_>>(),
                 v.confidence
             ));
-            assert!(v.judge.ends_with("@1"));
+            assert!(v.judge.ends_with(&format!("@{}", j.version())));
         }
     }
     insta::assert_snapshot!("judges", out);

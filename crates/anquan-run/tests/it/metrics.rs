@@ -17,12 +17,12 @@ fn verdicts(bank: &str, outcome: &str) -> serde_json::Value {
     };
     if bank == "generated_content" {
         json!([
-            {"judge": "refusal_judge@1", "kind": "unsafe", "confidence": 0.8, "risk_ids": [], "evidence": []},
+            {"judge": "refusal_judge@2", "kind": "unsafe", "confidence": 0.8, "risk_ids": [], "evidence": []},
             {"judge": "keyword_judge@1", "kind": if kind == "unsure" { "safe" } else { kind }, "confidence": 0.9, "risk_ids": [], "evidence": []},
             {"judge": "ensemble@1", "kind": kind, "confidence": 0.9, "risk_ids": [], "evidence": []}
         ])
     } else {
-        json!([{"judge": "refusal_judge@1", "kind": kind, "confidence": 0.9, "risk_ids": [], "evidence": []}])
+        json!([{"judge": "refusal_judge@2", "kind": kind, "confidence": 0.9, "risk_ids": [], "evidence": []}])
     }
 }
 
@@ -102,7 +102,7 @@ fn clause_verdicts_rates_and_intervals_on_known_counts() {
         tool_version: "0.1.0".into(),
         spec: json!({"target_id": "local", "target_url": "http://127.0.0.1:1/v1", "model": "m",
                      "banks": [], "seed": 7, "attacks": ["direct", "base64"], "max_unsure_share": 0.05,
-                     "cache": false, "judges": ["refusal_judge@1", "keyword_judge@1"]}),
+                     "cache": false, "judges": ["refusal_judge@2", "keyword_judge@1"]}),
     };
     let r = build_report(&catalog, &run, &all, &[]);
     let clause = |id: &str| r.clauses.iter().find(|c| c.clause_id == id).unwrap();
@@ -166,7 +166,7 @@ fn clause_verdicts_rates_and_intervals_on_known_counts() {
     assert_eq!(r.unsure.len(), 10);
     assert!(!r.worst.is_empty());
     assert!(anquan_run::summary::any_failed(&r));
-    assert_eq!(r.run.judges, ["refusal_judge@1", "keyword_judge@1"]);
+    assert_eq!(r.run.judges, ["refusal_judge@2", "keyword_judge@1"]);
 }
 
 #[test]
@@ -187,7 +187,7 @@ fn errors_are_counted_apart_and_named_in_the_notes() {
         tool_version: "0.1.0".into(),
         spec: json!({}),
     };
-    let r = build_report(&catalog, &run, &all, &["refusal_judge@1".into()]);
+    let r = build_report(&catalog, &run, &all, &["refusal_judge@2".into()]);
     assert_eq!(r.run.errors, 2);
     let sr = r
         .clauses
