@@ -7,6 +7,7 @@ mod detect;
 mod eval;
 mod grade;
 mod help;
+mod hostile;
 mod tour;
 
 use std::path::PathBuf;
