@@ -156,6 +156,23 @@ unsafe), `llm:TARGET` (an LLM judge over a configured target; `--expect` picks i
     /// List the evaluation runs in the store.
     #[command(after_long_help = "Examples:\n  anquan runs\n  anquan runs --json")]
     Runs(RunsArgs),
+    /// The guardrail proxy (安全护栏): filter a live OpenAI-compatible service's inputs and outputs.
+    #[command(
+        long_about = "Run the guardrail proxy (安全护栏) in front of an OpenAI-compatible service, and operate it.\n\n\
+Draws on: AI Safety Governance Framework 2.0 (the guardrail as a technical measure) and GB/T \
+45654-2025 (filter inputs and outputs; suspend users who input illegal content 3 times in a row or \
+5 times in a day: clause gbt45654.users.repeat_offender; keep logs at least six months: \
+gbt45654.logs.retention; stop the service at once). Clients point their base URL at the guard; \
+inputs are checked (keywords, PII, optional classifier and LLM judge) and blocked, masked or \
+annotated; streamed answers are inspected over a sliding window and stopped on a violation; every \
+request gets a hash-chained audit record.\n\n\
+Without a subcommand, `anquan guard --config guard.toml` starts the proxy (like `guard run`). \
+`kill`, `resume`, `status` and `lift` call the running guard's admin API (token from the variable \
+`server.admin-token-env` names); `audit` works on the guard's SQLite file.",
+        after_long_help = "Examples:\n  anquan guard --config examples/guard.toml\n  anquan guard kill --config guard.toml --tenant acme\n  anquan guard status --config guard.toml\n  anquan guard lift user-42 --tenant acme --config guard.toml\n  anquan guard audit verify --config guard.toml\n  anquan guard audit export --format jsonl --config guard.toml > audit.jsonl\n  anquan guard hash-key sk-my-client-key\n\n\
+Exit status:\n  0  ran (audit verify: the chain verifies)\n  1  audit verify: the chain is broken\n  2  could not run (bad configuration, guard unreachable)"
+    )]
+    Guard(GuardArgs),
 }
 
 #[derive(Debug, Args)]
@@ -696,4 +713,109 @@ pub(crate) struct JudgeBenchArgs {
     pub(crate) limit: Option<usize>,
     #[command(flatten)]
     pub(crate) store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct GuardArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<GuardCommand>,
+    #[command(flatten)]
+    pub(crate) run: GuardConfigArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GuardConfigArg {
+    /// The guard's configuration file (see examples/guard.toml).
+    #[arg(
+        long,
+        env = "ANQUAN_GUARD_CONFIG",
+        default_value = "guard.toml",
+        value_name = "FILE"
+    )]
+    pub(crate) config: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum GuardCommand {
+    /// Start the proxy (the default without a subcommand).
+    Run(GuardConfigArg),
+    /// Turn the kill switch on: new requests get 503 and streams in flight end within a second.
+    Kill(GuardTenantArgs),
+    /// Turn the kill switch off.
+    Resume(GuardTenantArgs),
+    /// Show the running guard's state: kill switch, requests in flight, suspended users.
+    Status(GuardTenantArgs),
+    /// Lift a user's suspension.
+    Lift(GuardLiftArgs),
+    /// Work on the hash-chained audit log.
+    Audit(GuardAuditArgs),
+    /// Print the SHA-256 of a client API key, for `[[keys]] sha256` in guard.toml.
+    HashKey(GuardHashKeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GuardTenantArgs {
+    /// Only this tenant (default: global).
+    #[arg(long, value_name = "TENANT")]
+    pub(crate) tenant: Option<String>,
+    #[command(flatten)]
+    pub(crate) config: GuardConfigArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GuardLiftArgs {
+    /// The end user.
+    #[arg(value_name = "USER")]
+    pub(crate) user: String,
+    /// The user's tenant.
+    #[arg(long, default_value = "default", value_name = "TENANT")]
+    pub(crate) tenant: String,
+    #[command(flatten)]
+    pub(crate) config: GuardConfigArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GuardAuditArgs {
+    #[command(subcommand)]
+    pub(crate) command: GuardAuditCommand,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum GuardAuditFormat {
+    /// One JSON record per line, with its seq, prev_hash and hash.
+    Jsonl,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum GuardAuditCommand {
+    /// Recompute the hash chain; exit 1 and name the first bad record when it is broken.
+    Verify(GuardConfigArg),
+    /// Write every record (with its hashes) to stdout or a file.
+    Export {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: GuardAuditFormat,
+        /// Write here instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        config: GuardConfigArg,
+    },
+    /// Delete records older than the retention (from clause gbt45654.logs.retention), keeping the
+    /// chain verifiable.
+    Prune {
+        /// Keep this many days instead (at least the catalog's minimum).
+        #[arg(long, value_name = "DAYS")]
+        retention_days: Option<u32>,
+        #[command(flatten)]
+        config: GuardConfigArg,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GuardHashKeyArgs {
+    /// The key (`-` reads it from standard input, so it stays out of the shell history).
+    #[arg(value_name = "KEY")]
+    pub(crate) key: String,
 }

@@ -7,6 +7,7 @@
 //! replaced by a later success, never the other way round.
 #![warn(missing_docs)]
 
+pub mod guard;
 mod sqlite;
 
 use std::collections::HashSet;

@@ -10,10 +10,16 @@ use sqlx::{Row, SqlitePool};
 use crate::{RunRecord, Store, StoreError, TrialRecord};
 
 /// Migrations, in order; the name is recorded once applied.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_runs_and_trials",
-    include_str!("../migrations/sqlite/0001_runs_and_trials.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_runs_and_trials",
+        include_str!("../migrations/sqlite/0001_runs_and_trials.sql"),
+    ),
+    (
+        "0002_guard",
+        include_str!("../migrations/sqlite/0002_guard.sql"),
+    ),
+];
 
 /// The embedded default store: one SQLite file.
 #[derive(Debug, Clone)]
@@ -57,6 +63,11 @@ impl SqliteStore {
         let store = SqliteStore { pool };
         store.migrate().await.map_err(|e| open_err(e.to_string()))?;
         Ok(store)
+    }
+
+    /// The connection pool, for the other tables of the same file (`crate::guard`).
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {

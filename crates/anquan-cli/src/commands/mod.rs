@@ -11,6 +11,7 @@ mod bank;
 mod catalog;
 mod eval;
 mod grade;
+mod guard;
 mod judge;
 mod keywords;
 mod scan;
@@ -28,6 +29,7 @@ pub(crate) fn run(cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
         Command::Report(args) => eval::report(args, cli, out),
         Command::Runs(args) => eval::runs(args, cli, out),
         Command::Judge(args) => judge::run(args, cli, out),
+        Command::Guard(args) => guard::run(args, cli, out),
     }
 }
 
