@@ -817,7 +817,12 @@ mod pinyin_tests {
             "keyword\trisk_ids\tseverity\tsource\tmode\n虐杀\tA.1.d\thigh\tt\tpinyin\n",
         );
         let m = KeywordMatcher::new(lib, &[], &n);
-        for text in ["视频里有nvesha镜头", "视频里有nuesha镜头", "视频里有nüesha镜头", "虐杀"] {
+        for text in [
+            "视频里有nvesha镜头",
+            "视频里有nuesha镜头",
+            "视频里有nüesha镜头",
+            "虐杀",
+        ] {
             let found = m.find(text, &n.normalize(text));
             assert_eq!(found.len(), 1, "{text}");
         }
