@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use anquan_catalog::Catalog;
+use axum::serve::ListenerExt as _;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -200,6 +201,11 @@ impl Guard {
         let mut servers = JoinSet::new();
         let app = crate::proxy::router(guard.clone());
         let mut rx = stop_rx.clone();
+        // No Nagle on client sockets: without it, small SSE chunks on a kept-alive connection
+        // wait for the client's delayed ACK (about 40 ms each; found by benchsuite/guard.sh).
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         servers.spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async move {

@@ -15,6 +15,7 @@
 //! Counters are read and written in one `BEGIN IMMEDIATE` transaction, so concurrent requests of
 //! the same user never lose a count.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -83,6 +84,18 @@ pub struct Violations {
     db: GuardDb,
     rule: RepeatRule,
     suspend_ms: i64,
+    /// Write-through cache of each seen user's run of violations and suspension end, so the hot
+    /// path (a clean request of a known user) touches no database. The database stays the truth:
+    /// a violation or a lift writes it first and drops the user's entry.
+    known: std::sync::Arc<std::sync::Mutex<HashMap<(String, String), Known>>>,
+    /// Serialises the slow paths (database reads and writes) so the cache never goes stale.
+    slow: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    consecutive: u32,
+    until_ms: Option<i64>,
 }
 
 impl Violations {
@@ -101,6 +114,8 @@ impl Violations {
             db,
             rule,
             suspend_ms: i64::try_from(suspend_for.as_millis()).unwrap_or(i64::MAX),
+            known: std::sync::Arc::default(),
+            slow: std::sync::Arc::default(),
         }
     }
 
@@ -117,11 +132,48 @@ impl Violations {
         now: SystemTime,
     ) -> Result<Option<SystemTime>, GuardStoreError> {
         let now_ms = millis(now)?;
+        let known = self.known(tenant, user).await?;
+        Ok(known.until_ms.filter(|until| *until > now_ms).map(time_of))
+    }
+
+    fn cached(&self, tenant: &str, user: &str) -> Option<Known> {
+        self.known
+            .lock()
+            .ok()?
+            .get(&(tenant.to_owned(), user.to_owned()))
+            .copied()
+    }
+
+    fn remember(&self, tenant: &str, user: &str, k: Option<Known>) {
+        if let Ok(mut m) = self.known.lock() {
+            let key = (tenant.to_owned(), user.to_owned());
+            match k {
+                Some(k) => {
+                    m.insert(key, k);
+                }
+                None => {
+                    m.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// The user's counts from the cache, or from the database (then cached).
+    async fn known(&self, tenant: &str, user: &str) -> Result<Known, GuardStoreError> {
+        if let Some(k) = self.cached(tenant, user) {
+            return Ok(k);
+        }
+        let _slow = self.slow.lock().await;
+        if let Some(k) = self.cached(tenant, user) {
+            return Ok(k);
+        }
         let state = self.db.user_state(tenant, user).await?;
-        Ok(state
-            .and_then(|s| s.suspended_until_ms)
-            .filter(|until| *until > now_ms)
-            .map(time_of))
+        let k = Known {
+            consecutive: state.as_ref().map_or(0, |s| s.consecutive),
+            until_ms: state.and_then(|s| s.suspended_until_ms),
+        };
+        self.remember(tenant, user, Some(k));
+        Ok(k)
     }
 
     /// Count one request of the user; returns the suspension end if the user is suspended after
@@ -135,16 +187,23 @@ impl Violations {
     ) -> Result<Option<SystemTime>, GuardStoreError> {
         let now_ms = millis(now)?;
         if !violated {
-            // Read first: a clean request writes only when it ends a run of violations.
-            let state = self.db.user_state(tenant, user).await?;
-            if state.as_ref().is_some_and(|s| s.consecutive > 0) {
+            // A clean request writes only when it ends a run of violations.
+            let known = self.known(tenant, user).await?;
+            if known.consecutive > 0 {
+                let _slow = self.slow.lock().await;
                 self.db.user_reset_consecutive(tenant, user).await?;
+                self.remember(
+                    tenant,
+                    user,
+                    Some(Known {
+                        consecutive: 0,
+                        ..known
+                    }),
+                );
             }
-            return Ok(state
-                .and_then(|s| s.suspended_until_ms)
-                .filter(|until| *until > now_ms)
-                .map(time_of));
+            return Ok(known.until_ms.filter(|until| *until > now_ms).map(time_of));
         }
+        let _slow = self.slow.lock().await;
         let day = utc_day(now_ms)?;
         let rule = self.rule;
         let suspend_ms = self.suspend_ms;
@@ -170,13 +229,18 @@ impl Violations {
                 s.suspended_until_ms.filter(|u| *u > now_ms)
             })
             .await?;
+        // The database holds the new counts; read them again on the next request.
+        self.remember(tenant, user, None);
         Ok(until.map(time_of))
     }
 
     /// End the user's suspension (expired or not) and clear the counts; returns whether one was
     /// set.
     pub async fn lift(&self, tenant: &str, user: &str) -> Result<bool, GuardStoreError> {
-        Ok(self.db.user_lift(tenant, user).await?)
+        let _slow = self.slow.lock().await;
+        let lifted = self.db.user_lift(tenant, user).await?;
+        self.remember(tenant, user, None);
+        Ok(lifted)
     }
 
     /// Users suspended at `now`: tenant, user and end of suspension, ordered by tenant and user.
