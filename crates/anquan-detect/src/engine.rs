@@ -3,6 +3,7 @@
 use anquan_catalog::Catalog;
 use anquan_core::{Finding, RiskId, Span};
 use serde::Serialize;
+use unicode_normalization::UnicodeNormalization as _;
 
 use crate::keywords::{KeywordMatcher, Library, Severity};
 use crate::normalize::{Normalizer, Stage};
@@ -81,23 +82,81 @@ fn pii_irrelevant(c: char) -> bool {
 
 /// Runs of PII-relevant characters, each with the character before it (a licence plate's
 /// province character), as byte ranges of `text`.
+#[cfg(test)]
 fn pii_islands(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut prev: Option<usize> = None;
-    for (i, c) in text.char_indices() {
-        match (pii_irrelevant(c), start) {
-            (false, None) => start = Some(prev.unwrap_or(i)),
-            (true, Some(s)) => {
-                out.push((s, i));
-                start = None;
-            }
-            _ => {}
-        }
-        prev = Some(i);
+    let mut i = 0;
+    while let Some((p, _)) = text[i..].char_indices().find(|(_, c)| !pii_irrelevant(*c)) {
+        let (a, b) = island_at(text, i + p);
+        out.push((a, b));
+        i = b;
     }
-    if let Some(s) = start {
-        out.push((s, text.len()));
+    out
+}
+
+/// The island holding the PII-relevant character at byte `i`: the run of relevant characters
+/// around it, with the character before the run.
+fn island_at(text: &str, i: usize) -> (usize, usize) {
+    let mut start = i;
+    for (p, c) in text[..i].char_indices().rev() {
+        start = p;
+        if pii_irrelevant(c) {
+            break;
+        }
+    }
+    let end = text[i..]
+        .char_indices()
+        .find(|(_, c)| pii_irrelevant(*c))
+        .map_or(text.len(), |(p, _)| i + p);
+    (start, end)
+}
+
+/// Whether a character can give PII: every detector needs an ASCII digit, `@` or `:` in the
+/// lightly normalized text, and a character gives one only when it is one or when NFKC makes it
+/// one (full-width digits, enclosed forms, `：`).
+fn gives_pii(c: char) -> bool {
+    let useful = |d: char| d.is_ascii_digit() || d == '@' || d == ':';
+    if c.is_ascii() {
+        useful(c)
+    } else {
+        !pii_irrelevant(c) && std::iter::once(c).nfkc().any(useful)
+    }
+}
+
+/// Bytes that can start a character that [`gives_pii`]: ASCII digits, `@` and `:`, and the
+/// first bytes of the characters outside ASCII and U+4000..=U+9FFF (lead bytes 0xE4..=0xE9),
+/// which give none (checked by a test).
+static PII_LEAD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = matches!(b as u8, b'0'..=b'9' | b'@' | b':' | 0xC0..=0xE3 | 0xEA..=0xFF);
+        b += 1;
+    }
+    t
+};
+
+/// The islands (see [`island_at`]) that can hold PII, those with a character that
+/// [`gives_pii`], in order; the others cannot, and are never looked at.
+fn pii_candidates(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(k) = bytes
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&b| PII_LEAD[usize::from(b)]))
+    {
+        // A lead byte or ASCII: the start of a character.
+        let p = i + k;
+        let Some(c) = text.get(p..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        i = p + c.len_utf8();
+        if gives_pii(c) {
+            let (a, e) = island_at(text, p);
+            out.push((a, e));
+            i = i.max(e);
+        }
     }
     out
 }
@@ -109,6 +168,8 @@ pub struct Engine {
     light: Normalizer,
     keywords: Option<KeywordMatcher>,
     pii: Option<PiiDetector>,
+    /// The keyword detector's `id@version`.
+    keyword_detector: String,
 }
 
 impl Engine {
@@ -126,6 +187,7 @@ impl Engine {
             light,
             keywords,
             pii: pii.then(PiiDetector::new),
+            keyword_detector: format!("{}@{}", registry::KEYWORD.id, registry::KEYWORD.version),
         }
     }
 
@@ -145,39 +207,33 @@ impl Engine {
         if let Some(matcher) = &self.keywords {
             let norm = self.normalizer.normalize(text);
             let lib = matcher.library();
-            for m in matcher.find(text, &norm) {
-                let kws: Vec<_> = m
-                    .keywords
-                    .iter()
-                    .filter_map(|i| lib.keywords.get(*i))
-                    .collect();
-                let mut risk_ids: Vec<RiskId> = kws
-                    .iter()
-                    .flat_map(|k| k.risk_ids.iter().cloned())
-                    .collect();
+            let found = matcher.find_raw(text, &norm);
+            out.reserve(found.len());
+            for m in found {
+                let group = matcher.group(m.group);
+                let kws = || group.iter().filter_map(|i| lib.keywords.get(*i));
+                let mut risk_ids: Vec<RiskId> =
+                    kws().flat_map(|k| k.risk_ids.iter().cloned()).collect();
                 risk_ids.sort();
                 risk_ids.dedup();
                 out.push(Detection {
-                    detector: format!("{}@{}", registry::KEYWORD.id, registry::KEYWORD.version),
+                    detector: self.keyword_detector.clone(),
                     risk_ids,
                     span: m.span,
-                    matched: m.matched,
+                    matched: text[m.span.start..m.span.end].to_owned(),
                     normalized: m.normalized,
-                    severity: kws
-                        .iter()
-                        .map(|k| k.severity)
-                        .max()
-                        .unwrap_or(Severity::Medium),
+                    severity: kws().map(|k| k.severity).max().unwrap_or(Severity::Medium),
                     pii: None,
                     masked: None,
-                    keywords: kws.iter().map(|k| k.term.clone()).collect(),
+                    keywords: kws().map(|k| k.term.clone()).collect(),
                 });
             }
         }
         if let Some(pii) = &self.pii {
             // PII lives in runs of ASCII and of characters that normalize to it (full-width digits,
-            // enclosed forms, invisible characters); Chinese prose between them is skipped.
-            for (a, b) in pii_islands(text) {
+            // enclosed forms, invisible characters); Chinese prose between them is skipped, and
+            // so are runs without a digit, `@` or `:` (or a character NFKC makes one).
+            for (a, b) in pii_candidates(text) {
                 let piece = &text[a..b];
                 let norm = self.light.normalize(piece);
                 for m in pii.find(piece, &norm) {
@@ -224,6 +280,16 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_character_from_u4000_to_u9fff_gives_pii() {
+        // What `PII_LEAD` skips: extension A, the Yijing hexagrams, the unified ideographs.
+        for c in (0x4000..=0x9FFF).filter_map(char::from_u32) {
+            assert!(!gives_pii(c), "{c}");
+        }
+        assert!(gives_pii('１') && gives_pii('①') && gives_pii('：') && gives_pii('7'));
+        assert!(!gives_pii('，') && !gives_pii('a') && !gives_pii('中'));
+    }
 
     #[test]
     fn pii_in_full_width_forms_inside_chinese_text() {

@@ -417,6 +417,9 @@ pub struct KeywordMatcher {
     /// pattern index → keyword indexes.
     groups: Vec<Vec<usize>>,
     patterns: Vec<String>,
+    /// Per pattern: whether a Latin letter or digit may not touch its start, and its end (a
+    /// Latin-script term that starts, ends, with a letter or digit).
+    word_edges: Vec<(bool, bool)>,
     /// Pinyin forms of `pinyin`-mode keywords, and the keywords behind each.
     pinyin: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
     pinyin_groups: Vec<Vec<usize>>,
@@ -586,7 +589,18 @@ impl KeywordMatcher {
             .enumerate()
             .map(|(i, p)| (p, i as u32))
             .collect();
+        let word_edges = patterns
+            .iter()
+            .map(|pat| {
+                let latin = !pat.chars().any(crate::normalize::is_cjk);
+                (
+                    latin && pat.starts_with(|c: char| c.is_ascii_alphanumeric()),
+                    latin && pat.ends_with(|c: char| c.is_ascii_alphanumeric()),
+                )
+            })
+            .collect();
         KeywordMatcher {
+            word_edges,
             normalized: with_values(&norm_pats),
             exact: with_values(&exact_pats),
             allow: build(&allow_forms),
@@ -610,6 +624,28 @@ impl KeywordMatcher {
 
     /// Find keywords in `original`, whose normalized form is `norm`.
     pub fn find(&self, original: &str, norm: &Normalized) -> Vec<KeywordMatch> {
+        self.find_raw(original, norm)
+            .into_iter()
+            .map(|m| KeywordMatch {
+                span: m.span,
+                matched: original[m.span.start..m.span.end].to_owned(),
+                normalized: m.normalized,
+                keywords: self.group(m.group).to_vec(),
+            })
+            .collect()
+    }
+
+    /// The library keywords (indexes) behind a match's group.
+    pub(crate) fn group(&self, group: Group) -> &[usize] {
+        match group {
+            Group::Pattern(i) => &self.groups[i],
+            Group::Pinyin(i) => &self.pinyin_groups[i],
+        }
+        .as_slice()
+    }
+
+    /// [`KeywordMatcher::find`] without building the matched text and the keyword list.
+    pub(crate) fn find_raw(&self, original: &str, norm: &Normalized) -> Vec<RawMatch> {
         let mut out = Vec::new();
         let allowed: Vec<(usize, usize)> = match &self.allow {
             Some(a) => a
@@ -619,45 +655,38 @@ impl KeywordMatcher {
             None => Vec::new(),
         };
         if let Some(ac) = &self.normalized {
+            let mut hint = 0;
             for m in ac.leftmost_find_iter(&norm.text) {
                 let (s, e) = (m.start(), m.end());
-                let pat = &self.patterns[m.value() as usize];
+                let pattern = m.value() as usize;
                 // Word boundaries apply to Latin-script terms only: a mixed term such as `k粉` is
                 // a Chinese word and may touch Latin letters (`xk粉y`).
-                let latin = !pat.chars().any(crate::normalize::is_cjk);
-                if latin
-                    && pat.starts_with(|c: char| c.is_ascii_alphanumeric())
-                    && is_word_char(norm.char_before(s))
-                {
+                let (open_start, open_end) = self.word_edges[pattern];
+                if open_start && is_word_char(norm.char_before(s)) {
                     continue;
                 }
-                if latin
-                    && pat.ends_with(|c: char| c.is_ascii_alphanumeric())
-                    && is_word_char(norm.char_at(e))
-                {
+                if open_end && is_word_char(norm.char_at(e)) {
                     continue;
                 }
                 if allowed.iter().any(|(a, b)| *a <= s && e <= *b) {
                     continue;
                 }
-                let Some((os, oe)) = norm.original_span(s, e) else {
+                let Some((os, oe)) = norm.original_span_from(s, e, &mut hint) else {
                     continue;
                 };
-                out.push(KeywordMatch {
+                out.push(RawMatch {
                     span: Span::new(os, oe),
-                    matched: original[os..oe].to_owned(),
                     normalized: norm.text[s..e].to_owned(),
-                    keywords: self.groups[m.value() as usize].clone(),
+                    group: Group::Pattern(pattern),
                 });
             }
         }
         if let Some(ac) = &self.exact {
             for m in ac.leftmost_find_iter(original) {
-                out.push(KeywordMatch {
+                out.push(RawMatch {
                     span: Span::new(m.start(), m.end()),
-                    matched: original[m.start()..m.end()].to_owned(),
                     normalized: original[m.start()..m.end()].to_owned(),
-                    keywords: self.groups[m.value() as usize].clone(),
+                    group: Group::Pattern(m.value() as usize),
                 });
             }
         }
@@ -679,29 +708,49 @@ impl KeywordMatcher {
                 if is_word_char(norm.char_before(ns)) || is_word_char(norm.char_at(ne)) {
                     continue;
                 }
-                if out.iter().any(|k: &KeywordMatch| {
-                    norm.original_span(ns, ne)
-                        .is_some_and(|(os, oe)| k.span.start <= os && oe <= k.span.end)
+                let span = norm.original_span(ns, ne);
+                if span.is_some_and(|(os, oe)| {
+                    out.iter()
+                        .any(|k: &RawMatch| k.span.start <= os && oe <= k.span.end)
                 }) {
                     continue;
                 }
                 if allowed.iter().any(|(a, b)| *a <= ns && ne <= *b) {
                     continue;
                 }
-                let Some((os, oe)) = norm.original_span(ns, ne) else {
+                let Some((os, oe)) = span else {
                     continue;
                 };
-                out.push(KeywordMatch {
+                out.push(RawMatch {
                     span: Span::new(os, oe),
-                    matched: original[os..oe].to_owned(),
                     normalized: view[vs..ve].to_owned(),
-                    keywords: self.pinyin_groups[m.value() as usize].clone(),
+                    group: Group::Pinyin(m.value() as usize),
                 });
             }
         }
         out.sort_by_key(|m| (m.span.start, m.span.end));
         out
     }
+}
+
+/// The keywords behind a match: a compiled pattern's or a pinyin form's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Group {
+    /// Index of a normalized or exact pattern.
+    Pattern(usize),
+    /// Index of a pinyin form.
+    Pinyin(usize),
+}
+
+/// A keyword match before its matched text and keyword list are built.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawMatch {
+    /// Span in the original text.
+    pub(crate) span: Span,
+    /// The normalized form that matched.
+    pub(crate) normalized: String,
+    /// The keywords behind it.
+    pub(crate) group: Group,
 }
 
 /// The built-in starter library (TSV), curated from licence-compatible public lists; see

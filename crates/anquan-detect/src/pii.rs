@@ -311,11 +311,18 @@ impl PiiDetector {
     pub fn find(&self, original: &str, norm: &Normalized) -> Vec<PiiMatch> {
         let text = norm.text.as_str();
         let islands = islands(text);
+        let counts: Vec<Counts> = islands
+            .iter()
+            .map(|(a, b)| Counts::of(&text[*a..*b]))
+            .collect();
         // Claimed spans, start → end; an earlier (higher-priority) kind wins an overlap.
         let mut taken: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
         let mut out = Vec::new();
         for (kind, regex) in &self.patterns {
-            for (a, b) in &islands {
+            for ((a, b), counts) in islands.iter().zip(&counts) {
+                if !counts.may_match(*kind) {
+                    continue;
+                }
                 for m in regex.find_iter(&text[*a..*b]) {
                     let (s, e) = (a + m.start(), a + m.end());
                     let overlaps = taken
@@ -376,6 +383,61 @@ impl PiiDetector {
         }
         out.sort_by_key(|m| (m.span.start, m.span.end));
         out
+    }
+}
+
+/// What a pattern needs at least, counted once per island so that patterns which cannot match
+/// there are not run: a necessary condition of each pattern of [`PiiDetector::new`].
+#[derive(Debug, Clone, Copy)]
+struct Counts {
+    len: usize,
+    digits: usize,
+    at: bool,
+    colons: usize,
+    dots: usize,
+    non_ascii: bool,
+}
+
+impl Counts {
+    fn of(piece: &str) -> Counts {
+        let mut c = Counts {
+            len: piece.len(),
+            digits: 0,
+            at: false,
+            colons: 0,
+            dots: 0,
+            non_ascii: false,
+        };
+        for b in piece.bytes() {
+            match b {
+                b'0'..=b'9' => c.digits += 1,
+                b'@' => c.at = true,
+                b':' => c.colons += 1,
+                b'.' => c.dots += 1,
+                0x80.. => c.non_ascii = true,
+                _ => {}
+            }
+        }
+        c
+    }
+
+    /// False when the pattern of `kind` cannot match: too few digits (18-character IDs hold 17
+    /// digits, bank cards 15, mobiles 11, landlines 10, passports 7, USCCs 6, IPv4 4 with 3
+    /// dots), no `@` for e-mail, fewer than two `:` for IPv6, no province character (and fewer
+    /// than its 9 bytes) for a licence plate.
+    fn may_match(&self, kind: PiiKind) -> bool {
+        match kind {
+            PiiKind::Email => self.at,
+            PiiKind::ResidentId => self.digits >= 17,
+            PiiKind::Uscc => self.digits >= 6 && self.len >= 18,
+            PiiKind::BankCard => self.digits >= 15,
+            PiiKind::Mobile => self.digits >= 11,
+            PiiKind::Landline => self.digits >= 10,
+            PiiKind::Passport => self.digits >= 7,
+            PiiKind::Ipv6 => self.colons >= 2,
+            PiiKind::Ipv4 => self.digits >= 4 && self.dots >= 3,
+            PiiKind::LicencePlate => self.non_ascii && self.len >= 9,
+        }
     }
 }
 
