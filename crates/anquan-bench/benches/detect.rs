@@ -43,12 +43,7 @@ fn library(n: usize) -> Library {
 #[divan::bench(args = SIZES, sample_count = 10)]
 fn raw_daachorse(bencher: divan::Bencher, n: usize) {
     let normalizer = Normalizer::full(CATALOG.radical_folder());
-    let mut pats: Vec<String> = anquan_bench::keywords(n)
-        .iter()
-        .map(|k| normalizer.normalize_str(k))
-        .collect();
-    pats.sort();
-    pats.dedup();
+    let pats = anquan_bench::normalized_patterns(n, &normalizer);
     let ac: daachorse::CharwiseDoubleArrayAhoCorasick<u32> =
         CharwiseDoubleArrayAhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
@@ -66,12 +61,7 @@ fn raw_daachorse(bencher: divan::Bencher, n: usize) {
 #[divan::bench(args = SIZES, sample_count = 10)]
 fn raw_aho_corasick(bencher: divan::Bencher, n: usize) {
     let normalizer = Normalizer::full(CATALOG.radical_folder());
-    let mut pats: Vec<String> = anquan_bench::keywords(n)
-        .iter()
-        .map(|k| normalizer.normalize_str(k))
-        .collect();
-    pats.sort();
-    pats.dedup();
+    let pats = anquan_bench::normalized_patterns(n, &normalizer);
     let ac = AhoCorasick::builder()
         .match_kind(AcKind::LeftmostLongest)
         .build(&pats)

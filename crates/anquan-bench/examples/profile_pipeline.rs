@@ -84,12 +84,7 @@ fn main() {
             measured(iterations, || matcher.find(text, &norm).len())
         }
         "raw" => {
-            let mut pats: Vec<String> = anquan_bench::keywords(keywords)
-                .iter()
-                .map(|k| normalizer.normalize_str(k))
-                .collect();
-            pats.sort();
-            pats.dedup();
+            let pats = anquan_bench::normalized_patterns(keywords, &normalizer);
             let ac: daachorse::CharwiseDoubleArrayAhoCorasick<u32> =
                 CharwiseDoubleArrayAhoCorasickBuilder::new()
                     .match_kind(MatchKind::LeftmostLongest)

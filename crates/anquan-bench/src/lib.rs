@@ -81,3 +81,18 @@ pub fn keywords(n: usize) -> Vec<String> {
     out.dedup();
     out
 }
+
+/// The first `n` benchmark keywords as the engine's normalizer writes them, sorted and without
+/// duplicates: the patterns of the raw matcher baselines.
+pub fn normalized_patterns(
+    n: usize,
+    normalizer: &anquan_detect::normalize::Normalizer,
+) -> Vec<String> {
+    let mut pats: Vec<String> = keywords(n)
+        .iter()
+        .map(|k| normalizer.normalize_str(k))
+        .collect();
+    pats.sort();
+    pats.dedup();
+    pats
+}
