@@ -157,10 +157,6 @@ pub struct PlannedTrial {
     pub lazy: bool,
 }
 
-fn bank_kind(item: &Item) -> BankKind {
-    item.bank
-}
-
 /// Plan the trials of `spec` over loaded banks (same order as `spec.banks`).
 pub fn plan(spec: &Spec, banks: &[LoadedBank]) -> Result<Vec<PlannedTrial>, RunError> {
     let mut out = Vec::new();
@@ -174,7 +170,7 @@ pub fn plan(spec: &Spec, banks: &[LoadedBank]) -> Result<Vec<PlannedTrial>, RunE
                         key: v.key,
                         seq: out.len() as i64,
                         item: item.clone(),
-                        bank: bank_kind(item),
+                        bank: item.bank,
                         attack: v.attack,
                         messages: v.messages,
                         follow_ups: v.follow_ups,

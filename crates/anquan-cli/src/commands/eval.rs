@@ -92,7 +92,7 @@ pub(crate) fn judges(
     catalog: &anquan::catalog::Catalog,
     cfg: &Config,
     judge_target: Option<&str>,
-    store: Option<&SqliteStore>,
+    store: &SqliteStore,
 ) -> anyhow::Result<JudgeSet> {
     let set = JudgeSet::builtin(catalog);
     let Some(id) = judge_target.or(cfg.eval.judge_target.as_deref()) else {
@@ -102,10 +102,7 @@ pub(crate) fn judges(
     let judge =
         anquan_run::llm_judge::LlmJudge::new(catalog, client, tokio::runtime::Handle::current())
             .map_err(anyhow::Error::msg)?;
-    let judge = match store {
-        Some(s) => judge.with_store(s.clone()),
-        None => judge,
-    };
+    let judge = judge.with_store(store.clone());
     Ok(set.with_llm_judge(Box::new(judge)))
 }
 
@@ -121,7 +118,7 @@ pub(crate) fn run(args: &EvalArgs, cli: &Cli, out: &mut Out) -> anyhow::Result<E
     let rt = runtime()?;
     rt.block_on(async {
         let store = open_store(&cfg).await?;
-        let judges = judges(&catalog, &cfg, args.judge_target.as_deref(), Some(&store))?;
+        let judges = judges(&catalog, &cfg, args.judge_target.as_deref(), &store)?;
         let tags = judges.tags();
         let new = match (&args.resume, &args.target) {
             (None, Some(target)) => Some(anquan_run::new_spec(
@@ -396,8 +393,8 @@ pub(crate) fn report(args: &ReportArgs, cli: &Cli, out: &mut Out) -> anyhow::Res
             })?
         };
         let trials = store.trials(&run.id).await?;
-        let tags = judges(&catalog, &cfg, None, None)?.tags();
-        let report = anquan_run::summary::build_report(&catalog, &run, &trials, &tags);
+        // The run's spec records the judges it used; nothing to build here.
+        let report = anquan_run::summary::build_report(&catalog, &run, &trials, &[]);
         let format = match args.format {
             ReportFormat::Html => Format::Html,
             ReportFormat::Md => Format::Markdown,
