@@ -1,5 +1,7 @@
 //! The engine: normalizer, keyword matcher and PII detectors behind one call.
 
+use std::sync::Arc;
+
 use anquan_catalog::Catalog;
 use anquan_core::{Finding, RiskId, Span};
 use serde::Serialize;
@@ -11,18 +13,22 @@ use crate::pii::{PiiDetector, PiiKind};
 use crate::registry;
 
 /// One finding of the engine, with everything a user needs to act on it.
+///
+/// What findings of one detector or keyword share (the detector's tag, the risk ids, the
+/// normalized form, the keywords) is shared, not copied: a scan that finds 40,000 keywords
+/// allocates one string per finding (its matched text), not seven.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Detection {
     /// `detector_id@version`.
-    pub detector: String,
+    pub detector: Arc<str>,
     /// Annex-A risks it is evidence of.
-    pub risk_ids: Vec<RiskId>,
+    pub risk_ids: Arc<[RiskId]>,
     /// Span in the original text (bytes).
     pub span: Span,
     /// The original text of the span.
     pub matched: String,
     /// The normalized form that matched (keywords) or the cleaned value (PII).
-    pub normalized: String,
+    pub normalized: Arc<str>,
     /// Severity.
     pub severity: Severity,
     /// PII kind, for PII findings.
@@ -32,16 +38,16 @@ pub struct Detection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub masked: Option<String>,
     /// The library keyword(s) behind a keyword finding.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub keywords: Vec<String>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub keywords: Arc<[String]>,
 }
 
 impl Detection {
     /// As the shared `Finding` type judges exchange.
     pub fn to_finding(&self) -> Finding {
         Finding {
-            detector: self.detector.clone(),
-            risk_ids: self.risk_ids.clone(),
+            detector: self.detector.to_string(),
+            risk_ids: self.risk_ids.to_vec(),
             span: self.span,
             matched: self.matched.clone(),
             confidence: match self.severity {
@@ -161,6 +167,18 @@ fn pii_candidates(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// A PII detector's `id@version` and risks, from the registry.
+fn pii_tag(kind: PiiKind) -> (Arc<str>, Arc<[RiskId]>) {
+    let info = registry::pii_info(kind);
+    (
+        format!("{}@{}", info.id, info.version).into(),
+        info.risk_ids
+            .iter()
+            .filter_map(|r| RiskId::new(*r).ok())
+            .collect(),
+    )
+}
+
 /// The detection engine. Owns no resources: no store, no socket, no printing.
 #[derive(Debug)]
 pub struct Engine {
@@ -169,7 +187,9 @@ pub struct Engine {
     keywords: Option<KeywordMatcher>,
     pii: Option<PiiDetector>,
     /// The keyword detector's `id@version`.
-    keyword_detector: String,
+    keyword_detector: Arc<str>,
+    /// Per PII kind: its detector's `id@version` and risks.
+    pii_tags: Vec<(PiiKind, Arc<str>, Arc<[RiskId]>)>,
 }
 
 impl Engine {
@@ -187,7 +207,15 @@ impl Engine {
             light,
             keywords,
             pii: pii.then(PiiDetector::new),
-            keyword_detector: format!("{}@{}", registry::KEYWORD.id, registry::KEYWORD.version),
+            keyword_detector: format!("{}@{}", registry::KEYWORD.id, registry::KEYWORD.version)
+                .into(),
+            pii_tags: PiiKind::ALL
+                .iter()
+                .map(|&kind| {
+                    let (tag, risks) = pii_tag(kind);
+                    (kind, tag, risks)
+                })
+                .collect(),
         }
     }
 
@@ -206,26 +234,20 @@ impl Engine {
         let mut out = Vec::new();
         if let Some(matcher) = &self.keywords {
             let norm = self.normalizer.normalize(text);
-            let lib = matcher.library();
             let found = matcher.find_raw(text, &norm);
             out.reserve(found.len());
             for m in found {
-                let group = matcher.group(m.group);
-                let kws = || group.iter().filter_map(|i| lib.keywords.get(*i));
-                let mut risk_ids: Vec<RiskId> =
-                    kws().flat_map(|k| k.risk_ids.iter().cloned()).collect();
-                risk_ids.sort();
-                risk_ids.dedup();
+                let info = matcher.group_info(m.group);
                 out.push(Detection {
                     detector: self.keyword_detector.clone(),
-                    risk_ids,
+                    risk_ids: info.risk_ids.clone(),
                     span: m.span,
                     matched: text[m.span.start..m.span.end].to_owned(),
-                    normalized: m.normalized,
-                    severity: kws().map(|k| k.severity).max().unwrap_or(Severity::Medium),
+                    normalized: info.normalized.clone(),
+                    severity: info.severity,
                     pii: None,
                     masked: None,
-                    keywords: kws().map(|k| k.term.clone()).collect(),
+                    keywords: info.keywords.clone(),
                 });
             }
         }
@@ -237,21 +259,21 @@ impl Engine {
                 let piece = &text[a..b];
                 let norm = self.light.normalize(piece);
                 for m in pii.find(piece, &norm) {
-                    let info = registry::pii_info(m.kind);
+                    let (detector, risk_ids) = self
+                        .pii_tags
+                        .iter()
+                        .find(|(k, _, _)| *k == m.kind)
+                        .map_or_else(|| pii_tag(m.kind), |(_, t, r)| (t.clone(), r.clone()));
                     out.push(Detection {
-                        detector: format!("{}@{}", info.id, info.version),
-                        risk_ids: info
-                            .risk_ids
-                            .iter()
-                            .filter_map(|r| RiskId::new(*r).ok())
-                            .collect(),
+                        detector,
+                        risk_ids,
                         span: Span::new(m.span.start + a, m.span.end + a),
                         masked: Some(m.masked()),
                         matched: m.matched,
-                        normalized: m.value,
+                        normalized: m.value.into(),
                         severity: Severity::High,
                         pii: Some(m.kind),
-                        keywords: Vec::new(),
+                        keywords: Arc::from([]),
                     });
                 }
             }
@@ -299,7 +321,7 @@ mod tests {
         let found: Vec<(String, String)> = engine
             .scan(text)
             .into_iter()
-            .map(|d| (d.detector, d.matched))
+            .map(|d| (d.detector.to_string(), d.matched))
             .collect();
         assert_eq!(
             found,

@@ -99,7 +99,10 @@ impl Judge for KeywordJudge<'_> {
             // Absence of keywords is weak evidence of safety.
             return verdict(self, VerdictKind::Safe, Vec::new(), 0.6, Vec::new());
         }
-        let mut risks: Vec<RiskId> = hits.iter().flat_map(|d| d.risk_ids.clone()).collect();
+        let mut risks: Vec<RiskId> = hits
+            .iter()
+            .flat_map(|d| d.risk_ids.iter().cloned())
+            .collect();
         risks.sort();
         risks.dedup();
         let conf = if hits.iter().any(|d| d.severity == Severity::High) {
@@ -149,7 +152,10 @@ impl Judge for PiiJudge<'_> {
         if hits.is_empty() {
             return verdict(self, VerdictKind::Safe, Vec::new(), 0.9, Vec::new());
         }
-        let mut risks: Vec<RiskId> = hits.iter().flat_map(|d| d.risk_ids.clone()).collect();
+        let mut risks: Vec<RiskId> = hits
+            .iter()
+            .flat_map(|d| d.risk_ids.iter().cloned())
+            .collect();
         risks.sort();
         risks.dedup();
         verdict(

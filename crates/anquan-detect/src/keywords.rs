@@ -8,6 +8,7 @@
 //! is read too. Bad lines are problems naming the line; the rest still loads.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use anquan_core::{RiskId, Span};
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
@@ -423,6 +424,38 @@ pub struct KeywordMatcher {
     /// Pinyin forms of `pinyin`-mode keywords, and the keywords behind each.
     pinyin: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
     pinyin_groups: Vec<Vec<usize>>,
+    /// What every finding of a pattern shares, built once: per pattern, then per pinyin form.
+    pattern_info: Vec<GroupInfo>,
+    pinyin_info: Vec<GroupInfo>,
+}
+
+/// What the findings of one compiled pattern (or pinyin form) share: its keywords' risks and
+/// severity, the normalized form, the keywords. Shared, so that a finding costs no copies.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupInfo {
+    /// The keywords' risk ids, sorted, without duplicates.
+    pub(crate) risk_ids: Arc<[RiskId]>,
+    /// The highest severity among the keywords.
+    pub(crate) severity: Severity,
+    /// The normalized form that matches (the pattern, or the pinyin form).
+    pub(crate) normalized: Arc<str>,
+    /// The keywords' terms.
+    pub(crate) keywords: Arc<[String]>,
+}
+
+impl GroupInfo {
+    fn new(library: &Library, form: &str, group: &[usize]) -> GroupInfo {
+        let kws = || group.iter().filter_map(|i| library.keywords.get(*i));
+        let mut risk_ids: Vec<RiskId> = kws().flat_map(|k| k.risk_ids.iter().cloned()).collect();
+        risk_ids.sort();
+        risk_ids.dedup();
+        GroupInfo {
+            risk_ids: risk_ids.into(),
+            severity: kws().map(|k| k.severity).max().unwrap_or(Severity::Medium),
+            normalized: form.into(),
+            keywords: kws().map(|k| k.term.clone()).collect(),
+        }
+    }
 }
 
 /// The toneless pinyin of a CJK character, when it has one.
@@ -584,6 +617,16 @@ impl KeywordMatcher {
             .collect();
         allow_forms.sort();
         allow_forms.dedup();
+        let pattern_info = patterns
+            .iter()
+            .zip(&groups)
+            .map(|(p, g)| GroupInfo::new(&library, p, g))
+            .collect();
+        let pinyin_info = pinyin_pats
+            .iter()
+            .zip(&pinyin_groups)
+            .map(|(p, g)| GroupInfo::new(&library, p, g))
+            .collect();
         let pinyin_pv: Vec<(String, u32)> = pinyin_pats
             .into_iter()
             .enumerate()
@@ -606,6 +649,8 @@ impl KeywordMatcher {
             allow: build(&allow_forms),
             pinyin: with_values(&pinyin_pv),
             pinyin_groups,
+            pattern_info,
+            pinyin_info,
             library,
             groups,
             patterns,
@@ -629,7 +674,7 @@ impl KeywordMatcher {
             .map(|m| KeywordMatch {
                 span: m.span,
                 matched: original[m.span.start..m.span.end].to_owned(),
-                normalized: m.normalized,
+                normalized: self.group_info(m.group).normalized.to_string(),
                 keywords: self.group(m.group).to_vec(),
             })
             .collect()
@@ -644,16 +689,28 @@ impl KeywordMatcher {
         .as_slice()
     }
 
+    /// What the findings of a match's group share.
+    pub(crate) fn group_info(&self, group: Group) -> &GroupInfo {
+        match group {
+            Group::Pattern(i) => &self.pattern_info[i],
+            Group::Pinyin(i) => &self.pinyin_info[i],
+        }
+    }
+
     /// [`KeywordMatcher::find`] without building the matched text and the keyword list.
     pub(crate) fn find_raw(&self, original: &str, norm: &Normalized) -> Vec<RawMatch> {
         let mut out = Vec::new();
-        let allowed: Vec<(usize, usize)> = match &self.allow {
+        let mut allowed: Vec<(usize, usize)> = match &self.allow {
             Some(a) => a
                 .find_overlapping_iter(&norm.text)
                 .map(|m| (m.start(), m.end()))
                 .collect(),
             None => Vec::new(),
         };
+        // Allow-list spans by start; as leftmost matches come in increasing start order, the
+        // widest reach of the spans that start at or before a match tells whether one holds it.
+        allowed.sort_unstable();
+        let (mut next_allowed, mut reach) = (0, 0);
         if let Some(ac) = &self.normalized {
             let mut hint = 0;
             for m in ac.leftmost_find_iter(&norm.text) {
@@ -668,7 +725,13 @@ impl KeywordMatcher {
                 if open_end && is_word_char(norm.char_at(e)) {
                     continue;
                 }
-                if allowed.iter().any(|(a, b)| *a <= s && e <= *b) {
+                while let Some(&(a, b)) = allowed.get(next_allowed)
+                    && a <= s
+                {
+                    reach = reach.max(b);
+                    next_allowed += 1;
+                }
+                if e <= reach {
                     continue;
                 }
                 let Some((os, oe)) = norm.original_span_from(s, e, &mut hint) else {
@@ -676,7 +739,6 @@ impl KeywordMatcher {
                 };
                 out.push(RawMatch {
                     span: Span::new(os, oe),
-                    normalized: norm.text[s..e].to_owned(),
                     group: Group::Pattern(pattern),
                 });
             }
@@ -685,7 +747,6 @@ impl KeywordMatcher {
             for m in ac.leftmost_find_iter(original) {
                 out.push(RawMatch {
                     span: Span::new(m.start(), m.end()),
-                    normalized: original[m.start()..m.end()].to_owned(),
                     group: Group::Pattern(m.value() as usize),
                 });
             }
@@ -723,7 +784,6 @@ impl KeywordMatcher {
                 };
                 out.push(RawMatch {
                     span: Span::new(os, oe),
-                    normalized: view[vs..ve].to_owned(),
                     group: Group::Pinyin(m.value() as usize),
                 });
             }
@@ -747,9 +807,7 @@ pub(crate) enum Group {
 pub(crate) struct RawMatch {
     /// Span in the original text.
     pub(crate) span: Span,
-    /// The normalized form that matched.
-    pub(crate) normalized: String,
-    /// The keywords behind it.
+    /// The keywords behind it (and the normalized form that matched: the group's).
     pub(crate) group: Group,
 }
 

@@ -182,7 +182,7 @@ impl RequestCtx {
     }
 
     fn note(&mut self, phase: &str, d: &Detection, action: Action) {
-        for r in &d.risk_ids {
+        for r in d.risk_ids.iter() {
             self.risks.insert(r.to_string());
         }
         self.verdicts.push(json!({

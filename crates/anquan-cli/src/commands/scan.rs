@@ -129,14 +129,14 @@ pub(crate) fn run(args: &ScanArgs, cli: &Cli, out: &mut Out) -> anyhow::Result<E
             .map(|d| {
                 vec![
                     format!("{}..{}", d.span.start, d.span.end),
-                    d.detector.clone(),
+                    d.detector.to_string(),
                     d.risk_ids
                         .iter()
                         .map(ToString::to_string)
                         .collect::<Vec<_>>()
                         .join(","),
                     d.matched.replace('\n', "⏎"),
-                    d.masked.clone().unwrap_or_else(|| d.normalized.clone()),
+                    d.masked.clone().unwrap_or_else(|| d.normalized.to_string()),
                 ]
             })
             .collect();
