@@ -318,7 +318,7 @@ pub(crate) fn run(args: &TourArgs, cli: &Cli, out: &mut Out) -> anyhow::Result<E
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(","),
-            d.masked.clone().unwrap_or_else(|| d.matched.clone())
+            d.masked.clone().unwrap_or_else(|| d.matched.to_string())
         ));
     }
     out.blank();
