@@ -532,6 +532,9 @@ impl Sink {
     }
 }
 
+/// Where the fast path notes its gaps, and which (see [`Normalizer::normalize_noting_gaps`]).
+type GapNotes<'a> = (&'a mut Vec<(usize, usize)>, fn(&[u8]) -> bool);
+
 /// Byte length of the UTF-8 sequence starting with `b`.
 fn utf8_len(b: u8) -> usize {
     match b {
@@ -616,7 +619,7 @@ impl Normalizer {
     /// Normalize `text`.
     pub fn normalize(&self, text: &str) -> Normalized {
         if let Some(fast) = &self.fast {
-            return self.normalize_fast(text, fast);
+            return self.normalize_fast(text, fast, None);
         }
         // Character-local stages only, and every character one they all leave alone: the text
         // is its own normalization.
@@ -647,6 +650,21 @@ impl Normalizer {
         Normalized { text: out, map }
     }
 
+    /// [`Normalizer::normalize`], and, when the default pipeline's fast path runs, the byte
+    /// ranges of the original (in order) that hold every character other than `\n` and the
+    /// unified ideographs the fast path copies or maps alone (its gaps) for which `keep` holds:
+    /// the only places where, for instance, a digit can be. `None` when the fast path does not
+    /// run (the ranges are then unknown).
+    pub(crate) fn normalize_noting_gaps(
+        &self,
+        text: &str,
+        gaps: &mut Vec<(usize, usize)>,
+        keep: fn(&[u8]) -> bool,
+    ) -> Option<Normalized> {
+        let fast = self.fast.as_ref()?;
+        Some(self.normalize_fast(text, fast, Some((gaps, keep))))
+    }
+
     /// Every stage over `units`, in order.
     fn run_stages(&self, mut units: Vec<Unit>) -> Vec<Unit> {
         // Consecutive character-local stages run fused in one pass; the others one by one.
@@ -669,7 +687,12 @@ impl Normalizer {
 
     /// The default pipeline: runs of anchors are copied (see [`FastTables`]), the gaps between
     /// them normalized on their own.
-    fn normalize_fast(&self, text: &str, fast: &FastTables) -> Normalized {
+    fn normalize_fast(
+        &self,
+        text: &str,
+        fast: &FastTables,
+        mut gaps: Option<GapNotes<'_>>,
+    ) -> Normalized {
         let bytes = text.as_bytes();
         let mut sink = Sink {
             text: String::with_capacity(text.len()),
@@ -694,7 +717,13 @@ impl Normalizer {
             }
             // A gap, from `i` to the next anchor.
             sink.copy(text, copy_from, i);
+            let start = i;
             i = self.gap_at(fast, text, i, &mut sink, &mut scratch);
+            if let Some((gaps, keep)) = gaps.as_mut()
+                && keep(bytes.get(start..i).unwrap_or_default())
+            {
+                gaps.push((start, i));
+            }
             copy_from = i;
         }
         sink.copy(text, copy_from, bytes.len());
