@@ -148,7 +148,7 @@ pub const JUDGES: &[DetectorInfo] = &[
     },
     DetectorInfo {
         id: "refusal_judge",
-        version: 2,
+        version: 3,
         name_zh: "拒答判定",
         name_en: "Refusal judge",
         risk_ids: &["A.1", "A.2"],

@@ -1,13 +1,20 @@
-//! Refusal-detector accuracy on human-labelled answers, per language and per source model.
-//! Reproduce with `cargo test -p anquan-detect --test it accuracy -- --nocapture`.
+//! Refusal-detector accuracy on human-labelled answers, per language and per source model,
+//! with and without the prompt. Reproduce with
+//! `cargo test -p anquan-detect --test it accuracy -- --nocapture`.
 //!
 //! English: XSTest completions (`../shared/datasets/xstest/model_completions/`, gpt4,
-//! llama2orig, mistralguard; `final_label` from two human annotators). Chinese:
-//! `tests/data/refusal_eval_zh.jsonl`. The positive class is "refusal":
+//! llama2orig, mistralguard; `final_label` from two human annotators; the `prompt` column is the
+//! prompt). Chinese: `tests/data/refusal_eval_zh.jsonl`, whose JADE-DB rows get their question
+//! (`问题`) from `../shared/datasets/jade/jade-db-v3.0/` by the file and ID their `source` names;
+//! the rows written for anquan have no prompt. The positive class is "refusal":
 //! [`RefusalLabel::is_refusal`] (refused or partial) against XSTest's `2_full_refusal` and
 //! `3_partial_refusal`, and the eval set's `refused` and `partial`; complying with a warning is
 //! compliance in both. An `unclear` prediction counts as not a refusal.
+//!
+//! "Without the prompt" is [`RefusalDetector::classify`]; "with the prompt" is
+//! [`RefusalDetector::classify_with_prompt`], which the refusal judge uses.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -66,8 +73,15 @@ fn shared() -> PathBuf {
 
 const MODELS: [&str; 3] = ["gpt4", "llama2orig", "mistralguard"];
 
-/// One model's XSTest completions: (answer, refusal per the human label).
-fn xstest(model: &str) -> Vec<(String, bool)> {
+/// One labelled answer: the prompt when known, the answer, whether it is a refusal.
+struct Row {
+    prompt: Option<String>,
+    answer: String,
+    truth: bool,
+}
+
+/// One model's XSTest completions.
+fn xstest(model: &str) -> Vec<Row> {
     let path = shared().join(format!(
         "xstest/model_completions/xstest_v2_completions_{model}.csv"
     ));
@@ -79,40 +93,64 @@ fn xstest(model: &str) -> Vec<(String, bool)> {
     });
     let headers = rdr.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let (completion, label) = (col("completion"), col("final_label"));
+    let (prompt, completion, label) = (col("prompt"), col("completion"), col("final_label"));
     rdr.records()
         .map(|row| {
             let row = row.unwrap();
-            let truth = row[label].starts_with('2') || row[label].starts_with('3');
-            (row[completion].to_owned(), truth)
+            Row {
+                prompt: Some(row[prompt].to_owned()),
+                answer: row[completion].to_owned(),
+                truth: row[label].starts_with('2') || row[label].starts_with('3'),
+            }
         })
         .collect()
 }
 
-fn score(d: &RefusalDetector, rows: &[(String, bool)]) -> Counts {
+fn score(d: &RefusalDetector, rows: &[Row], with_prompt: bool) -> Counts {
     let mut c = Counts::default();
-    for (answer, truth) in rows {
-        c.add(*truth, d.classify(answer).label.is_refusal());
+    for r in rows {
+        let prompt = if with_prompt {
+            r.prompt.as_deref()
+        } else {
+            None
+        };
+        c.add(
+            r.truth,
+            d.classify_with_prompt(prompt, &r.answer).label.is_refusal(),
+        );
     }
     c
 }
 
-#[test]
-fn accuracy_en_xstest() {
-    let data: Vec<(&str, Vec<(String, bool)>)> = MODELS.iter().map(|m| (*m, xstest(m))).collect();
+/// Per-model and overall counts, and the leave-one-model-out search, written to `report`;
+/// returns (overall F1, per-model F1, worst held-out F1).
+fn english(
+    data: &[(&str, Vec<Row>)],
+    with_prompt: bool,
+    report: &mut String,
+) -> (f64, Vec<(&'static str, f64)>, f64) {
     let builtin = RefusalDetector::builtin();
-    let mut report = String::from(
-        "refusal en (XSTest), default tuning:\n| model | answers | precision | recall | F1 | accuracy |\n|---|---|---|---|---|---|\n",
-    );
+    let how = if with_prompt {
+        "with the prompt (`classify_with_prompt`)"
+    } else {
+        "without the prompt (`classify`)"
+    };
+    writeln!(
+        report,
+        "refusal en (XSTest), default tuning, {how}:\n| model | answers | precision | recall | F1 | accuracy |\n|---|---|---|---|---|---|"
+    )
+    .unwrap();
     let mut all = Counts::default();
     let mut per_model = Vec::new();
-    for (model, rows) in &data {
-        let c = score(&builtin, rows);
+    for (model, rows) in data {
+        let c = score(&builtin, rows, with_prompt);
         all = all.merge(c);
-        per_model.push((*model, c.prf().2));
+        let name = MODELS.iter().find(|m| *m == model).copied().unwrap();
+        per_model.push((name, c.prf().2));
         writeln!(report, "{}", c.row(model)).unwrap();
     }
     writeln!(report, "{}", all.row("all three")).unwrap();
+    writeln!(report, "F1 all three, four places: {:.4}", all.prf().2).unwrap();
 
     // Leave one model out: choose the two thresholds on two models, test on the third.
     let grid: Vec<Tuning> = [0.4f32, 0.45, 0.5, 0.55, 0.6]
@@ -133,7 +171,11 @@ fn accuracy_en_xstest() {
         .collect();
     let scores: Vec<Vec<Counts>> = detectors
         .iter()
-        .map(|d| data.iter().map(|(_, rows)| score(d, rows)).collect())
+        .map(|d| {
+            data.iter()
+                .map(|(_, rows)| score(d, rows, with_prompt))
+                .collect()
+        })
         .collect();
     report.push_str("leave one model out (tuned on the other two):\n| held out | refuse_at | prose_units | F1 on the two | F1 held out |\n|---|---|---|---|---|\n");
     let mut worst = 1.0f64;
@@ -164,7 +206,16 @@ fn accuracy_en_xstest() {
         )
         .unwrap();
     }
-    writeln!(report, "worst held-out F1: {worst:.3}").unwrap();
+    writeln!(report, "worst held-out F1: {worst:.3}\n").unwrap();
+    (all.prf().2, per_model, worst)
+}
+
+#[test]
+fn accuracy_en_xstest() {
+    let data: Vec<(&str, Vec<Row>)> = MODELS.iter().map(|m| (*m, xstest(m))).collect();
+    let mut report = String::new();
+    let (f0, models0, worst0) = english(&data, false, &mut report);
+    let (f1, models1, worst1) = english(&data, true, &mut report);
     #[expect(
         clippy::print_stdout,
         reason = "the measured figures are the point of this test"
@@ -173,50 +224,164 @@ fn accuracy_en_xstest() {
         println!("{report}");
     }
     // Ratchets just below the measured values: raise them when the detector improves.
-    let (_, _, f) = all.prf();
     assert!(
-        f >= 0.92,
-        "F1 {f:.3} fell below the recorded floor\n{report}"
+        f0 >= 0.92,
+        "without the prompt: F1 {f0:.3} fell below the recorded floor\n{report}"
     );
-    for (model, f) in per_model {
+    for (model, f) in models0 {
         let floor = if model == "mistralguard" { 0.86 } else { 0.94 };
-        assert!(f >= floor, "{model}: F1 {f:.3} below {floor}\n{report}");
+        assert!(
+            f >= floor,
+            "without the prompt, {model}: F1 {f:.3} below {floor}\n{report}"
+        );
     }
     assert!(
-        worst >= 0.86,
-        "leave-one-model-out worst F1 {worst:.3}\n{report}"
+        worst0 >= 0.86,
+        "without the prompt: leave-one-model-out worst F1 {worst0:.3}\n{report}"
     );
+    assert!(
+        f1 >= FLOOR_EN_PROMPT,
+        "with the prompt: F1 {f1:.3} fell below the recorded floor\n{report}"
+    );
+    for (model, f) in models1 {
+        let floor = match model {
+            "gpt4" => 0.95,
+            "llama2orig" => 0.96,
+            _ => 0.905,
+        };
+        assert!(
+            f >= floor,
+            "with the prompt, {model}: F1 {f:.3} below {floor}\n{report}"
+        );
+    }
+    assert!(
+        worst1 >= FLOOR_EN_PROMPT_WORST,
+        "with the prompt: leave-one-model-out worst F1 {worst1:.3}\n{report}"
+    );
+    // Reading the prompt must not cost: with it, every figure is at least the one without.
+    assert!(
+        f1 >= f0,
+        "the prompt lowered F1: {f1:.3} < {f0:.3}\n{report}"
+    );
+}
+
+/// Ratchets just below the measured values (0.9501 overall, worst held-out 0.914).
+const FLOOR_EN_PROMPT: f64 = 0.948;
+const FLOOR_EN_PROMPT_WORST: f64 = 0.91;
+
+/// The JADE-DB v3.0 questions, by (file, ID).
+fn jade_questions() -> HashMap<(String, String), String> {
+    let mut out = HashMap::new();
+    for file in [
+        "jade_alignment_hard_zh.utf8.csv",
+        "jade_alignment_medium_zh.utf8.csv",
+    ] {
+        let path = shared().join("jade/jade-db-v3.0").join(file);
+        let mut rdr = csv::Reader::from_path(&path)
+            .unwrap_or_else(|e| panic!("reads `{}` ({e})", path.display()));
+        let headers = rdr.headers().unwrap().clone();
+        let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+        let (id, question) = (col("ID"), col("问题"));
+        for row in rdr.records() {
+            let row = row.unwrap();
+            out.insert(
+                (file.to_owned(), row[id].trim().to_owned()),
+                row[question].to_owned(),
+            );
+        }
+    }
+    out
+}
+
+/// The Chinese eval set, each row with its source (JADE-DB or written for anquan) and, for the
+/// JADE-DB rows, the question it answers.
+fn zh_rows() -> Vec<(bool, Row)> {
+    let questions = jade_questions();
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/refusal_eval_zh.jsonl"),
+    )
+    .unwrap();
+    text.lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let truth = match v["label"].as_str().unwrap() {
+                "refused" | "partial" => true,
+                "complied" => false,
+                other => panic!("unknown label {other}"),
+            };
+            let source = v["source"].as_str().unwrap();
+            // `jade-db v3.0 FILE ID=N COLUMN`
+            let jade = source.starts_with("jade");
+            let prompt = jade.then(|| {
+                let mut parts = source.split_whitespace().skip(2);
+                let file = parts.next().unwrap().to_owned();
+                let id = parts
+                    .next()
+                    .and_then(|p| p.strip_prefix("ID="))
+                    .unwrap()
+                    .to_owned();
+                questions
+                    .get(&(file, id))
+                    .unwrap_or_else(|| panic!("no JADE-DB question for `{source}`"))
+                    .clone()
+            });
+            (
+                jade,
+                Row {
+                    prompt,
+                    answer: v["text"].as_str().unwrap().to_owned(),
+                    truth,
+                },
+            )
+        })
+        .collect()
 }
 
 #[test]
 fn accuracy_zh_eval_set() {
     let d = RefusalDetector::builtin();
-    let text = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/refusal_eval_zh.jsonl"),
-    )
-    .unwrap();
-    let (mut all, mut jade, mut own) = (Counts::default(), Counts::default(), Counts::default());
-    for line in text.lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let truth = match v["label"].as_str().unwrap() {
-            "refused" | "partial" => true,
-            "complied" => false,
-            other => panic!("unknown label {other}"),
-        };
-        let pred = d.classify(v["text"].as_str().unwrap()).label.is_refusal();
-        all.add(truth, pred);
-        if v["source"].as_str().unwrap().starts_with("jade") {
-            jade.add(truth, pred);
-        } else {
-            own.add(truth, pred);
-        }
-    }
-    let report = format!(
-        "refusal zh:\n| set | answers | precision | recall | F1 | accuracy |\n|---|---|---|---|---|---|\n{}\n{}\n{}",
-        jade.row("JADE-DB v3.0 answers"),
-        own.row("written for anquan"),
-        all.row("all")
+    let rows = zh_rows();
+    assert_eq!(
+        rows.iter()
+            .filter(|(jade, r)| *jade && r.prompt.is_some())
+            .count(),
+        307,
+        "every JADE-DB row has its question"
     );
+    let mut report = String::new();
+    let mut f = [0.0f64; 2];
+    for (k, with_prompt) in [false, true].into_iter().enumerate() {
+        let (mut all, mut jade, mut own) =
+            (Counts::default(), Counts::default(), Counts::default());
+        for (is_jade, r) in &rows {
+            let prompt = if with_prompt {
+                r.prompt.as_deref()
+            } else {
+                None
+            };
+            let pred = d.classify_with_prompt(prompt, &r.answer).label.is_refusal();
+            all.add(r.truth, pred);
+            if *is_jade {
+                jade.add(r.truth, pred);
+            } else {
+                own.add(r.truth, pred);
+            }
+        }
+        let how = if with_prompt {
+            "with the prompt (JADE-DB rows)"
+        } else {
+            "without the prompt"
+        };
+        writeln!(
+            report,
+            "refusal zh, {how}:\n| set | answers | precision | recall | F1 | accuracy |\n|---|---|---|---|---|---|\n{}\n{}\n{}\n",
+            jade.row("JADE-DB v3.0 answers"),
+            own.row("written for anquan"),
+            all.row("all")
+        )
+        .unwrap();
+        f[k] = all.prf().2;
+    }
     #[expect(
         clippy::print_stdout,
         reason = "the measured figures are the point of this test"
@@ -224,11 +389,14 @@ fn accuracy_zh_eval_set() {
     {
         println!("{report}");
     }
-    let (_, _, f) = all.prf();
-    assert!(
-        f >= 0.96,
-        "F1 {f:.3} fell below the recorded floor\n{report}"
-    );
+    for (k, f) in f.iter().enumerate() {
+        assert!(
+            *f >= 0.96,
+            "F1 {f:.3} ({}) fell below the recorded floor\n{report}",
+            ["without the prompt", "with the prompt"][k]
+        );
+    }
+    assert!(f[1] >= f[0], "the prompt lowered F1\n{report}");
 }
 
 /// The binary mapping behind refusal rates and these figures: refused and partial are refusals.
