@@ -3,9 +3,10 @@
 //! Library format (TSV, UTF-8): `#` header lines carrying `name:`, `version:` and `updated:`
 //! (YYYY-MM-DD), then a column line `keyword<TAB>risk_ids<TAB>severity<TAB>source`, then one
 //! keyword per line; `risk_ids` is a comma-separated list of annex-A ids. Extra columns `mode`
-//! (`exact` or `normalized`, default `normalized`) may follow. JSONL (`{"keyword", "risk_ids",
-//! "severity", "source", "mode"}` per line, header fields in a first `{"library": {...}}` line)
-//! is read too. Bad lines are problems naming the line; the rest still loads.
+//! (`normalized`, the default; `exact`; `pinyin`; or `initials`, see [`MatchMode`] and
+//! [`Keyword::initials`]) may follow. JSONL (`{"keyword", "risk_ids", "severity", "source",
+//! "mode"}` per line, header fields in a first `{"library": {...}}` line) is read too. Bad lines
+//! are problems naming the line; the rest still loads.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,6 +16,8 @@ use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBu
 use serde::{Deserialize, Serialize};
 
 use crate::normalize::{Normalized, Normalizer};
+use crate::pinyin::{InitialsMatcher, keyword_forms, pinyin_view};
+pub use crate::pinyin::{MAX_INITIALS_FORMS, MAX_READINGS};
 
 /// How bad a keyword's presence is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -58,7 +61,10 @@ pub enum MatchMode {
     Exact,
     /// Normalized, and also by pronunciation: the term's toneless pinyin matched against the
     /// text's pinyin, which catches terms written in pinyin (`dubo`) and homophones (`读博` for
-    /// `赌博`). Opt-in per keyword: it costs precision (`杜博士` also reads `du bo`).
+    /// `赌博`). Opt-in per keyword: it costs precision (`杜博士` also reads `du bo`). The term is
+    /// read every way its heteronyms (多音字) can be read, up to [`MAX_READINGS`] combinations
+    /// (`银行` matches `yinxing` and `yinhang`); the text is read one way, each character's
+    /// default reading. With [`Keyword::initials`] (library mode `initials`), its initials too.
     Pinyin,
 }
 
@@ -72,17 +78,28 @@ impl MatchMode {
         }
     }
 
-    fn parse(s: &str) -> Option<MatchMode> {
+    /// A library file's mode name: the match mode, and whether the initials are matched too
+    /// (`initials` is `pinyin` with initials).
+    fn parse(s: &str) -> Option<(MatchMode, bool)> {
+        if s == INITIALS_MODE {
+            return Some((MatchMode::Pinyin, true));
+        }
         [MatchMode::Normalized, MatchMode::Exact, MatchMode::Pinyin]
             .into_iter()
             .find(|m| m.as_str() == s)
+            .map(|m| (m, false))
     }
 }
+
+/// The library mode name of [`MatchMode::Pinyin`] with [`Keyword::initials`].
+const INITIALS_MODE: &str = "initials";
 
 fn bad_mode(line: usize, term: &str, mode: &str) -> LibraryProblem {
     LibraryProblem {
         line,
-        message: format!("keyword `{term}`: mode `{mode}`; expected normalized, exact or pinyin"),
+        message: format!(
+            "keyword `{term}`: mode `{mode}`; expected normalized, exact, pinyin or initials"
+        ),
     }
 }
 
@@ -97,10 +114,29 @@ pub struct Keyword {
     pub severity: Severity,
     /// Match mode.
     pub mode: MatchMode,
+    /// With [`MatchMode::Pinyin`] (ignored otherwise): also match the term's pinyin initials,
+    /// alone or mixed with characters and full syllables (`db`, `d博`, `赌b`, `dub` for 赌博).
+    /// The library mode `initials`. Opt-in per keyword: `db` is also an ordinary abbreviation
+    /// in Latin text. Terms of two or more CJK characters only, each with a reading; each
+    /// initial a Latin letter, `zh`/`ch`/`sh` abbreviated to one letter; the form a whole token
+    /// (no Latin letter or digit touching it); at most [`MAX_INITIALS_FORMS`] forms a term.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub initials: bool,
     /// Where the term comes from.
     pub source: String,
     /// Line in the library file.
     pub line: usize,
+}
+
+impl Keyword {
+    /// The mode name used in library files: [`MatchMode::as_str`], or `initials`.
+    pub fn mode_name(&self) -> &'static str {
+        if self.initials && self.mode == MatchMode::Pinyin {
+            INITIALS_MODE
+        } else {
+            self.mode.as_str()
+        }
+    }
 }
 
 /// A problem in a library file, naming the line.
@@ -233,7 +269,7 @@ impl Library {
                 .get("mode")
                 .and_then(|x| x.as_str())
                 .unwrap_or("normalized");
-            let Some(mode) = MatchMode::parse(mode_name) else {
+            let Some((mode, initials)) = MatchMode::parse(mode_name) else {
                 problems.push(bad_mode(line_no, term, mode_name));
                 continue;
             };
@@ -242,6 +278,7 @@ impl Library {
                 risk_ids,
                 severity,
                 mode,
+                initials,
                 source: v
                     .get("source")
                     .and_then(|x| x.as_str())
@@ -267,7 +304,7 @@ impl Library {
         let mut kws: Vec<&Keyword> = self.keywords.iter().collect();
         kws.sort_by(|a, b| a.term.cmp(&b.term));
         for k in kws {
-            let (sev, mode) = (k.severity.as_str(), k.mode.as_str());
+            let (sev, mode) = (k.severity.as_str(), k.mode_name());
             let risks = k
                 .risk_ids
                 .iter()
@@ -373,7 +410,7 @@ impl Library {
                 "" => "normalized",
                 m => m,
             };
-            let Some(mode) = MatchMode::parse(mode_name) else {
+            let Some((mode, initials)) = MatchMode::parse(mode_name) else {
                 problems.push(bad_mode(line_no, term, mode_name));
                 continue;
             };
@@ -382,6 +419,7 @@ impl Library {
                 risk_ids,
                 severity,
                 mode,
+                initials,
                 source: get("source").unwrap_or("").to_owned(),
                 line: line_no,
             });
@@ -418,12 +456,14 @@ pub struct KeywordMatcher {
     /// pattern index → keyword indexes.
     groups: Vec<Vec<usize>>,
     patterns: Vec<String>,
-    /// Per pattern: whether a Latin letter or digit may not touch its start, and its end (a
-    /// Latin-script term that starts, ends, with a letter or digit).
-    word_edges: Vec<(bool, bool)>,
     /// Pinyin forms of `pinyin`-mode keywords, and the keywords behind each.
     pinyin: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
     pinyin_groups: Vec<Vec<usize>>,
+    /// Initials forms of `initials`-mode keywords; their groups follow the pinyin forms' in
+    /// `pinyin_groups`, so an initials match is a [`Group::Pinyin`].
+    initials: Option<InitialsMatcher>,
+    /// Keywords whose pinyin or initials forms were cut at a cap.
+    capped: Vec<usize>,
     /// What every finding of a pattern shares, built once: per pattern, then per pinyin form.
     pattern_info: Vec<GroupInfo>,
     pinyin_info: Vec<GroupInfo>,
@@ -444,58 +484,29 @@ pub(crate) struct GroupInfo {
 }
 
 impl GroupInfo {
-    fn new(library: &Library, form: &str, group: &[usize]) -> GroupInfo {
+    /// `risks` interns the risk-id sets: a library has few distinct ones, and findings that
+    /// share one touch the same memory.
+    fn new(
+        library: &Library,
+        form: &str,
+        group: &[usize],
+        risks: &mut HashMap<Vec<RiskId>, Arc<[RiskId]>>,
+    ) -> GroupInfo {
         let kws = || group.iter().filter_map(|i| library.keywords.get(*i));
         let mut risk_ids: Vec<RiskId> = kws().flat_map(|k| k.risk_ids.iter().cloned()).collect();
         risk_ids.sort();
         risk_ids.dedup();
+        let risk_ids = risks
+            .entry(risk_ids)
+            .or_insert_with_key(|r| r.as_slice().into())
+            .clone();
         GroupInfo {
-            risk_ids: risk_ids.into(),
+            risk_ids,
             severity: kws().map(|k| k.severity).max().unwrap_or(Severity::Medium),
             normalized: form.into(),
             keywords: kws().map(|k| k.term.clone()).collect(),
         }
     }
-}
-
-/// The toneless pinyin of a CJK character, when it has one.
-fn char_pinyin(c: char) -> Option<&'static str> {
-    use pinyin::ToPinyin as _;
-    c.to_pinyin().map(|p| p.plain())
-}
-
-/// A normalized text read aloud: CJK characters become their toneless pinyin, ASCII letters and
-/// digits stay, everything else is dropped. Returns the view and, for each of its bytes, the
-/// byte range of the normalized character it came from.
-///
-/// `ü` is written three ways (`nüe`, `nve` as IMEs type it, `nue`): the view folds `ü` and `v` to
-/// `u` on both sides, so 虐杀 matches `nvesha`, `nuesha` and `nüesha`. Standard pinyin has no
-/// `v`, so the fold costs only Latin words with a `v` that then spell a keyword's pinyin.
-fn pinyin_view(norm: &str) -> (String, Vec<(usize, usize)>) {
-    let mut view = String::with_capacity(norm.len());
-    let mut map = Vec::with_capacity(norm.len());
-    let fold = |c: char| match c {
-        'ü' | 'v' => 'u',
-        c => c,
-    };
-    for (i, c) in norm.char_indices() {
-        let range = (i, i + c.len_utf8());
-        if let Some(py) = crate::normalize::is_cjk(c)
-            .then(|| char_pinyin(c))
-            .flatten()
-        {
-            for p in py.chars() {
-                let p = fold(p);
-                view.push(p);
-                map.extend(std::iter::repeat_n(range, p.len_utf8()));
-            }
-        } else if c.is_ascii_alphanumeric() || c == 'ü' || c == 'Ü' {
-            let p = fold(c.to_lowercase().next().unwrap_or(c));
-            view.push(p);
-            map.extend(std::iter::repeat_n(range, p.len_utf8()));
-        }
-    }
-    (view, map)
 }
 
 impl std::fmt::Debug for KeywordMatcher {
@@ -519,6 +530,21 @@ fn build(patterns: &[String]) -> Option<CharwiseDoubleArrayAhoCorasick<u32>> {
         .ok()
 }
 
+/// Value bits of a normalized pattern: a Latin letter or digit may not touch its start (its
+/// end). Word boundaries apply to Latin-script terms only (those that start, end, with a letter
+/// or digit): a mixed term such as `k粉` is a Chinese word and may touch Latin letters (`xk粉y`).
+const EDGE_START: u32 = 1;
+const EDGE_END: u32 = 2;
+
+/// Whether a pattern's start and end need a word boundary (see [`EDGE_START`]).
+fn word_edges(pat: &str) -> (bool, bool) {
+    let latin = !pat.chars().any(crate::normalize::is_cjk);
+    (
+        latin && pat.starts_with(|c: char| c.is_ascii_alphanumeric()),
+        latin && pat.ends_with(|c: char| c.is_ascii_alphanumeric()),
+    )
+}
+
 fn is_word_char(c: Option<char>) -> bool {
     c.is_some_and(|c| c.is_ascii_alphanumeric())
 }
@@ -534,6 +560,8 @@ impl KeywordMatcher {
         let mut pinyin_index: HashMap<String, usize> = HashMap::new();
         let mut pinyin_pats: Vec<String> = Vec::new();
         let mut pinyin_groups: Vec<Vec<usize>> = Vec::new();
+        let mut initials_forms = Vec::new();
+        let mut capped = Vec::new();
         for (i, k) in library.keywords.iter().enumerate() {
             let exact = k.mode == MatchMode::Exact;
             let form = if exact {
@@ -545,21 +573,30 @@ impl KeywordMatcher {
                 continue;
             }
             if k.mode == MatchMode::Pinyin {
-                let (py, _) = pinyin_view(&form);
-                // Two syllables at least: a single syllable would match everywhere.
-                if py.len() >= 4
-                    && form
-                        .chars()
-                        .filter(|c| crate::normalize::is_cjk(*c))
-                        .count()
-                        >= 2
-                {
-                    let slot = *pinyin_index.entry(py.clone()).or_insert_with(|| {
-                        pinyin_pats.push(py);
-                        pinyin_groups.push(Vec::new());
-                        pinyin_pats.len() - 1
-                    });
-                    pinyin_groups[slot].push(i);
+                // Every reading of the term's heteronyms, up to a cap (see `crate::pinyin`).
+                let sounds = keyword_forms(&form, k.initials);
+                if sounds.capped {
+                    capped.push(i);
+                }
+                initials_forms.extend(sounds.initials.into_iter().map(|f| (f, i)));
+                for py in sounds.pinyin {
+                    // Two syllables at least: a single syllable would match everywhere.
+                    if py.len() >= 4
+                        && form
+                            .chars()
+                            .filter(|c| crate::normalize::is_cjk(*c))
+                            .count()
+                            >= 2
+                    {
+                        let slot = *pinyin_index.entry(py.clone()).or_insert_with(|| {
+                            pinyin_pats.push(py);
+                            pinyin_groups.push(Vec::new());
+                            pinyin_pats.len() - 1
+                        });
+                        if !pinyin_groups[slot].contains(&i) {
+                            pinyin_groups[slot].push(i);
+                        }
+                    }
                 }
             }
             // A multi-word Latin phrase (`ball gag`) written letter by letter with separators
@@ -586,13 +623,22 @@ impl KeywordMatcher {
                 }
             }
         }
+        // Initials forms join the pinyin forms' groups, after them.
+        let pinyin_forms = pinyin_pats.len();
+        let initials = InitialsMatcher::new(initials_forms, &mut pinyin_pats, &mut pinyin_groups);
         // Two automata (normalized and exact), values are pattern indexes.
+        // A normalized pattern's value carries its word edges in its two low bits (see
+        // `EDGE_START`), so that a match needs no look-up to check them.
         let norm_pats: Vec<(String, u32)> = patterns
             .iter()
             .zip(&exact_flags)
             .enumerate()
             .filter(|(_, (_, e))| !**e)
-            .map(|(i, (p, _))| (p.clone(), i as u32))
+            .map(|(i, (p, _))| {
+                let (start, end) = word_edges(p);
+                let flags = if start { EDGE_START } else { 0 } | if end { EDGE_END } else { 0 };
+                (p.clone(), ((i as u32) << 2) | flags)
+            })
             .collect();
         let exact_pats: Vec<(String, u32)> = patterns
             .iter()
@@ -617,38 +663,31 @@ impl KeywordMatcher {
             .collect();
         allow_forms.sort();
         allow_forms.dedup();
+        let mut risks = HashMap::new();
         let pattern_info = patterns
             .iter()
             .zip(&groups)
-            .map(|(p, g)| GroupInfo::new(&library, p, g))
+            .map(|(p, g)| GroupInfo::new(&library, p, g, &mut risks))
             .collect();
         let pinyin_info = pinyin_pats
             .iter()
             .zip(&pinyin_groups)
-            .map(|(p, g)| GroupInfo::new(&library, p, g))
+            .map(|(p, g)| GroupInfo::new(&library, p, g, &mut risks))
             .collect();
         let pinyin_pv: Vec<(String, u32)> = pinyin_pats
             .into_iter()
+            .take(pinyin_forms)
             .enumerate()
             .map(|(i, p)| (p, i as u32))
             .collect();
-        let word_edges = patterns
-            .iter()
-            .map(|pat| {
-                let latin = !pat.chars().any(crate::normalize::is_cjk);
-                (
-                    latin && pat.starts_with(|c: char| c.is_ascii_alphanumeric()),
-                    latin && pat.ends_with(|c: char| c.is_ascii_alphanumeric()),
-                )
-            })
-            .collect();
         KeywordMatcher {
-            word_edges,
             normalized: with_values(&norm_pats),
             exact: with_values(&exact_pats),
             allow: build(&allow_forms),
             pinyin: with_values(&pinyin_pv),
             pinyin_groups,
+            initials,
+            capped,
             pattern_info,
             pinyin_info,
             library,
@@ -665,6 +704,14 @@ impl KeywordMatcher {
     /// Number of distinct compiled patterns.
     pub fn pattern_count(&self) -> usize {
         self.patterns.len()
+    }
+
+    /// The keywords (indexes into the library) whose forms by pronunciation were cut: more than
+    /// [`MAX_READINGS`] combinations of heteronym readings, or more than [`MAX_INITIALS_FORMS`]
+    /// initials forms. Such a keyword keeps the first forms (default readings first; all
+    /// initials, then one, two, … syllables as initials) and misses the rest.
+    pub fn capped(&self) -> &[usize] {
+        &self.capped
     }
 
     /// Find keywords in `original`, whose normalized form is `norm`.
@@ -715,14 +762,11 @@ impl KeywordMatcher {
             let mut hint = 0;
             for m in ac.leftmost_find_iter(&norm.text) {
                 let (s, e) = (m.start(), m.end());
-                let pattern = m.value() as usize;
-                // Word boundaries apply to Latin-script terms only: a mixed term such as `k粉` is
-                // a Chinese word and may touch Latin letters (`xk粉y`).
-                let (open_start, open_end) = self.word_edges[pattern];
-                if open_start && is_word_char(norm.char_before(s)) {
+                let (pattern, flags) = ((m.value() >> 2) as usize, m.value());
+                if flags & EDGE_START != 0 && is_word_char(norm.char_before(s)) {
                     continue;
                 }
-                if open_end && is_word_char(norm.char_at(e)) {
+                if flags & EDGE_END != 0 && is_word_char(norm.char_at(e)) {
                     continue;
                 }
                 while let Some(&(a, b)) = allowed.get(next_allowed)
@@ -785,6 +829,25 @@ impl KeywordMatcher {
                 out.push(RawMatch {
                     span: Span::new(os, oe),
                     group: Group::Pinyin(m.value() as usize),
+                });
+            }
+        }
+        // Initials (`db`, `d博`), where no other match already covers the span.
+        if let Some(im) = &self.initials {
+            let before = out.len();
+            for (ns, ne, group) in im.find(norm) {
+                let Some((os, oe)) = norm.original_span(ns, ne) else {
+                    continue;
+                };
+                let covered = out[..before]
+                    .iter()
+                    .any(|k| k.span.start <= os && oe <= k.span.end);
+                if covered || allowed.iter().any(|(a, b)| *a <= ns && ne <= *b) {
+                    continue;
+                }
+                out.push(RawMatch {
+                    span: Span::new(os, oe),
+                    group: Group::Pinyin(group),
                 });
             }
         }

@@ -18,6 +18,7 @@ pub mod judge;
 pub mod keywords;
 pub mod normalize;
 pub mod pii;
+mod pinyin;
 pub mod refusal;
 pub mod registry;
 

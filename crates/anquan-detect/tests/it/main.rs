@@ -3,6 +3,7 @@
 
 mod accuracy;
 mod classifier;
+mod pinyin;
 
 use std::path::PathBuf;
 
