@@ -558,8 +558,13 @@ catalog's clauses gbt45654.keywords.size, .coverage and .update: distinct keywor
 normalization, every risk of A.1 and A.2 covered with its per-risk floor, and the `updated:` date \
 within the update period. Also lists duplicates, keywords that normalize to the same form, \
 keywords with unknown risk ids, and malformed lines (by line number; the rest is still checked). \
-Says plainly when the library is below the standard, and exits 1 then.",
-        after_long_help = "Examples:\n  anquan keywords check my-keywords.tsv extra.tsv\n  anquan keywords check builtin:starter --lang en"
+Then measures false positives: the keywords that fire on text known to be benign (by default the \
+prompts of the built-in should-not-refuse banks, Chinese and English; or your own corpus with \
+--benign), per 10,000 texts, with the keywords that fire most and an example each. Benign hits \
+are advice (add an allow-list phrase, or make the keyword longer or exact); they do not change \
+the exit status, which the standard's clauses decide. Says plainly when the library is below the \
+standard, and exits 1 then.",
+        after_long_help = "Examples:\n  anquan keywords check my-keywords.tsv extra.tsv\n  anquan keywords check builtin:starter --lang en\n  anquan keywords check mine.tsv --benign ../shared/datasets/cold/dev.csv --benign-column TEXT --benign-where label=0\n  anquan keywords check mine.tsv --benign news.txt --allow allow.txt --json"
     )]
     Check {
         /// Library files (TSV), or `builtin:starter`.
@@ -568,6 +573,23 @@ Says plainly when the library is below the standard, and exits 1 then.",
         /// Check the update period as of this date (YYYY-MM-DD) instead of today.
         #[arg(long, value_name = "DATE")]
         today: Option<String>,
+        /// Benign corpus for the false-positive check: `.txt` (one text per line), `.jsonl` (a
+        /// `text` or `prompt` field) or `.csv` (see --benign-column). Repeatable.
+        #[arg(long, value_name = "FILE")]
+        benign: Vec<PathBuf>,
+        /// CSV column holding the text (default: `text` or `TEXT`, whichever the header has).
+        #[arg(long, value_name = "NAME")]
+        benign_column: Option<String>,
+        /// Only CSV rows where COLUMN equals VALUE (e.g. `label=0` for the safe rows).
+        #[arg(long, value_name = "COLUMN=VALUE")]
+        benign_where: Option<String>,
+        /// Allow list (one phrase per line, `#` comments) for the false-positive check; default
+        /// the built-in starter allow list.
+        #[arg(long, value_name = "FILE")]
+        allow: Option<PathBuf>,
+        /// Skip the false-positive check.
+        #[arg(long)]
+        no_benign: bool,
     },
     /// Counts of a library by risk, severity, source and match mode.
     #[command(

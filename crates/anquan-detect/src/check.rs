@@ -10,6 +10,7 @@ use anquan_catalog::model::ThresholdKind;
 use anquan_core::{Text, Verification};
 use serde::Serialize;
 
+use crate::Engine;
 use crate::keywords::Library;
 use crate::normalize::Normalizer;
 
@@ -293,9 +294,154 @@ pub fn check_libraries(
     }
 }
 
+/// A keyword (or keywords that match as one) found in benign text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenignKeyword {
+    /// The library keyword(s) behind the matches.
+    pub keywords: Vec<String>,
+    /// The normalized form that matched.
+    pub normalized: String,
+    /// Benign texts it matched in.
+    pub texts: usize,
+    /// The first such text, cut to about 60 characters around the match.
+    pub example: String,
+}
+
+/// What a library's keywords find in text known to be benign: each finding there is a false
+/// positive.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenignHits {
+    /// Where the benign texts came from.
+    pub source: String,
+    /// Benign texts read.
+    pub texts: usize,
+    /// Texts with at least one keyword finding.
+    pub texts_flagged: usize,
+    /// `texts_flagged` per 10,000 texts.
+    pub per_10k: f64,
+    /// Keywords found, the most frequent first.
+    pub keywords: Vec<BenignKeyword>,
+}
+
+/// Run `engine`'s keyword matching (PII is not looked at) over benign `texts`.
+pub fn benign_hits<'t>(
+    engine: &Engine,
+    source: &str,
+    texts: impl IntoIterator<Item = &'t str>,
+) -> BenignHits {
+    let mut by_form: HashMap<String, BenignKeyword> = HashMap::new();
+    let (mut read, mut flagged) = (0usize, 0usize);
+    for text in texts {
+        read += 1;
+        let found: Vec<_> = engine
+            .scan(text)
+            .into_iter()
+            .filter(|d| d.pii.is_none())
+            .collect();
+        if found.is_empty() {
+            continue;
+        }
+        flagged += 1;
+        let mut seen: Vec<&str> = Vec::new();
+        for d in &found {
+            if seen.contains(&&*d.normalized) {
+                continue;
+            }
+            seen.push(&d.normalized);
+            let entry = by_form
+                .entry(d.normalized.to_string())
+                .or_insert_with(|| BenignKeyword {
+                    keywords: d.keywords.to_vec(),
+                    normalized: d.normalized.to_string(),
+                    texts: 0,
+                    example: excerpt(text, d.span.start, d.span.end),
+                });
+            entry.texts += 1;
+        }
+    }
+    let mut keywords: Vec<BenignKeyword> = by_form.into_values().collect();
+    keywords.sort_by(|a, b| {
+        b.texts
+            .cmp(&a.texts)
+            .then_with(|| a.normalized.cmp(&b.normalized))
+    });
+    BenignHits {
+        source: source.to_owned(),
+        texts: read,
+        texts_flagged: flagged,
+        per_10k: if read == 0 {
+            0.0
+        } else {
+            flagged as f64 * 10_000.0 / read as f64
+        },
+        keywords,
+    }
+}
+
+/// About 30 characters either side of `start..end` in `text`, on one line.
+fn excerpt(text: &str, start: usize, end: usize) -> String {
+    const SIDE: usize = 30;
+    let before: Vec<char> = text.get(..start).unwrap_or_default().chars().collect();
+    let after: String = text
+        .get(end..)
+        .unwrap_or_default()
+        .chars()
+        .take(SIDE)
+        .collect();
+    let from = before.len().saturating_sub(SIDE);
+    let mut out = String::new();
+    if from > 0 {
+        out.push('…');
+    }
+    out.extend(before.iter().skip(from));
+    out.push_str(text.get(start..end).unwrap_or_default());
+    out.push_str(&after);
+    if text.get(end..).unwrap_or_default().chars().count() > SIDE {
+        out.push('…');
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::days_from_date;
+    use super::{benign_hits, days_from_date, excerpt};
+    use crate::Engine;
+    use crate::keywords::Library;
+
+    #[test]
+    fn benign_hits_count_texts_per_keyword_and_ignore_pii() {
+        let catalog = anquan_catalog::Catalog::load(None).unwrap();
+        let (lib, problems) = Library::parse(
+            "# name: t\nkeyword\trisk_ids\tseverity\tsource\n赌博\tA.1.h\thigh\tt\n博彩\tA.1.h\tlow\tt\n",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let engine = Engine::new(&catalog, Some(lib), &[], true);
+        let texts = [
+            "反赌博宣传进社区",
+            "赌 博和博彩都不好，电话13812345678",
+            "今天天气很好",
+            "禁止赌博",
+        ];
+        let hits = benign_hits(&engine, "test", texts);
+        assert_eq!((hits.texts, hits.texts_flagged), (4, 3));
+        assert!((hits.per_10k - 7_500.0).abs() < 1e-9);
+        let counts: Vec<(&str, usize)> = hits
+            .keywords
+            .iter()
+            .map(|k| (k.normalized.as_str(), k.texts))
+            .collect();
+        assert_eq!(counts, [("赌博", 3), ("博彩", 1)]);
+        assert_eq!(hits.keywords[0].example, "反赌博宣传进社区");
+        assert_eq!(hits.keywords[0].keywords, ["赌博"]);
+    }
+
+    #[test]
+    fn excerpts_are_cut_around_the_match() {
+        let text = format!("{}赌博{}", "前".repeat(40), "后".repeat(40));
+        let start = "前".len() * 40;
+        let e = excerpt(&text, start, start + "赌博".len());
+        assert_eq!(e, format!("…{}赌博{}…", "前".repeat(30), "后".repeat(30)));
+    }
 
     #[test]
     fn dates() {

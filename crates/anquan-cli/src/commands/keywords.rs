@@ -1,14 +1,17 @@
 //! `anquan keywords …`: check and maintain keyword libraries.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anquan::core::Lang;
-use anquan::detect::check::check_libraries;
+use anquan::detect::Engine;
+use anquan::detect::check::{benign_hits, check_libraries};
+use anquan::detect::keywords::Library;
 use anquan::detect::normalize::{Normalizer, Stage};
+use anyhow::Context as _;
 use serde_json::json;
 
 use super::load_catalog;
-use super::scan::load_library;
+use super::scan::{load_library, read_utf8};
 use crate::ExitStatus;
 use crate::args::{Cli, KeywordsCommand};
 use crate::output::{Out, clause_line, table};
@@ -16,8 +19,23 @@ use crate::output::{Out, clause_line, table};
 pub(crate) fn run(cmd: &KeywordsCommand, cli: &Cli, out: &mut Out) -> anyhow::Result<ExitStatus> {
     let catalog = load_catalog(cli)?;
     match cmd {
-        KeywordsCommand::Check { libraries, today } => {
-            check(&catalog, libraries, today.as_deref(), out)
+        KeywordsCommand::Check {
+            libraries,
+            today,
+            benign,
+            benign_column,
+            benign_where,
+            allow,
+            no_benign,
+        } => {
+            let benign = BenignArgs {
+                files: benign,
+                column: benign_column.as_deref(),
+                filter: benign_where.as_deref(),
+                allow: allow.as_deref(),
+                skip: *no_benign,
+            };
+            check(&catalog, libraries, today.as_deref(), &benign, out)
         }
         KeywordsCommand::Normalize { text } => normalize(&catalog, text, out),
         KeywordsCommand::Stats { library } => stats(library, out),
@@ -38,10 +56,125 @@ pub(crate) fn run(cmd: &KeywordsCommand, cli: &Cli, out: &mut Out) -> anyhow::Re
     }
 }
 
+/// Where the false-positive check of `keywords check` reads benign text.
+struct BenignArgs<'a> {
+    files: &'a [PathBuf],
+    column: Option<&'a str>,
+    filter: Option<&'a str>,
+    allow: Option<&'a Path>,
+    skip: bool,
+}
+
+/// Benign texts, with a description of where they came from: the given files, or the prompts of
+/// the built-in should-not-refuse banks.
+fn benign_texts(args: &BenignArgs<'_>) -> anyhow::Result<(String, Vec<String>)> {
+    if args.files.is_empty() {
+        if args.column.is_some() || args.filter.is_some() {
+            anyhow::bail!(
+                "--benign-column and --benign-where apply to a CSV given with --benign FILE"
+            );
+        }
+        let mut texts = Vec::new();
+        for name in ["should_not_refuse", "should_not_refuse.en"] {
+            if let Some((bank, _)) = anquan::eval::bank::builtin(name) {
+                texts.extend(bank.items.iter().map(|(_, item)| item.prompt().to_owned()));
+            }
+        }
+        return Ok((
+            "builtin:should_not_refuse + builtin:should_not_refuse.en (prompts)".to_owned(),
+            texts,
+        ));
+    }
+    let filter = match args.filter {
+        Some(f) => {
+            let (col, val) = f.split_once('=').ok_or_else(|| {
+                anyhow::anyhow!("--benign-where `{f}`: expected COLUMN=VALUE, e.g. label=0")
+            })?;
+            Some((col.trim(), val.trim()))
+        }
+        None => None,
+    };
+    let mut texts = Vec::new();
+    for path in args.files {
+        let name = path.display();
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        match ext {
+            "csv" => {
+                let mut rdr = csv::Reader::from_path(path)
+                    .with_context(|| format!("failed to read `{name}`"))?;
+                let headers = rdr
+                    .headers()
+                    .with_context(|| format!("`{name}`: no CSV header"))?
+                    .clone();
+                let find = |c: &str| headers.iter().position(|h| h == c);
+                let col = match args.column {
+                    Some(c) => find(c).ok_or_else(|| {
+                        anyhow::anyhow!("`{name}`: no column `{c}` (columns: {})", headers.iter().collect::<Vec<_>>().join(", "))
+                    })?,
+                    None => find("text").or_else(|| find("TEXT")).ok_or_else(|| {
+                        anyhow::anyhow!("`{name}`: no `text` column; name one with --benign-column (columns: {})", headers.iter().collect::<Vec<_>>().join(", "))
+                    })?,
+                };
+                let filter = match filter {
+                    Some((c, v)) => Some((
+                        find(c).ok_or_else(|| {
+                            anyhow::anyhow!("`{name}`: no column `{c}` for --benign-where")
+                        })?,
+                        v,
+                    )),
+                    None => None,
+                };
+                for (i, row) in rdr.records().enumerate() {
+                    let row = row.with_context(|| format!("`{name}`: record {}", i + 1))?;
+                    if filter.is_some_and(|(c, v)| row.get(c) != Some(v)) {
+                        continue;
+                    }
+                    if let Some(t) = row.get(col).filter(|t| !t.trim().is_empty()) {
+                        texts.push(t.to_owned());
+                    }
+                }
+            }
+            "jsonl" => {
+                for (i, line) in read_utf8(path)?.lines().enumerate() {
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    let v: serde_json::Value = serde_json::from_str(line)
+                        .with_context(|| format!("`{name}`: line {}: not JSON", i + 1))?;
+                    let t = v
+                        .get("text")
+                        .or_else(|| v.get("prompt"))
+                        .and_then(|t| t.as_str())
+                        .ok_or_else(|| {
+                            anyhow::anyhow!(
+                                "`{name}`: line {}: no `text` or `prompt` string",
+                                i + 1
+                            )
+                        })?;
+                    texts.push(t.to_owned());
+                }
+            }
+            _ => texts.extend(
+                read_utf8(path)?
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(str::to_owned),
+            ),
+        }
+    }
+    let names: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
+    let mut source = names.join(" + ");
+    if let Some(f) = args.filter {
+        source.push_str(&format!(" (rows where {f})"));
+    }
+    Ok((source, texts))
+}
+
 fn check(
     catalog: &anquan::catalog::Catalog,
     paths: &[String],
     today: Option<&str>,
+    benign_args: &BenignArgs<'_>,
     out: &mut Out,
 ) -> anyhow::Result<ExitStatus> {
     let lang = out.lang;
@@ -55,12 +188,50 @@ fn check(
     }
     let normalizer = Normalizer::full(catalog.radical_folder());
     let report = check_libraries(catalog, &libs, &normalizer, today);
+    let benign = if benign_args.skip {
+        None
+    } else {
+        let (source, texts) = benign_texts(benign_args)?;
+        let allow: Vec<String> = match benign_args.allow {
+            Some(p) => read_utf8(p)?
+                .lines()
+                .map(|l| l.split('\t').next().unwrap_or("").trim())
+                .filter(|l| !l.is_empty() && !l.starts_with('#') && *l != "phrase")
+                .map(str::to_owned)
+                .collect(),
+            None => anquan::detect::keywords::starter_allow_list(),
+        };
+        let merged = Library {
+            keywords: libs
+                .iter()
+                .flat_map(|l| l.keywords.iter().cloned())
+                .collect(),
+            ..Library::default()
+        };
+        let engine = Engine::new(catalog, Some(merged), &allow, false);
+        let capped: Vec<String> = engine
+            .keywords()
+            .map(|m| {
+                m.capped()
+                    .iter()
+                    .filter_map(|i| m.library().keywords.get(*i))
+                    .map(|k| k.term.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some((
+            benign_hits(&engine, &source, texts.iter().map(String::as_str)),
+            capped,
+        ))
+    };
     if out.json {
         out.json_value(&json!({
             "schema": "anquan.keywords.check.v1",
             "libraries": libs.iter().zip(paths).map(|(l, p)| json!({"path": p, "name": l.name, "version": l.version, "updated": l.updated, "keywords": l.keywords.len()})).collect::<Vec<_>>(),
             "malformed_lines": problems,
             "report": report,
+            "benign": benign.as_ref().map(|(b, _)| b),
+            "capped_pronunciations": benign.as_ref().map(|(_, c)| c),
         }));
         return Ok(if report.passed {
             ExitStatus::Success
@@ -145,6 +316,47 @@ fn check(
         });
         for p in problems.iter().take(20) {
             out.line(format!("  {p}"));
+        }
+    }
+    if let Some((hits, capped)) = &benign {
+        out.blank();
+        out.line(match lang {
+            Lang::Zh => format!(
+                "误报检查：良性文本 {} 条（{}）中，{} 条命中关键词，每万条 {:.0} 条。",
+                hits.texts, hits.source, hits.texts_flagged, hits.per_10k
+            ),
+            Lang::En => format!(
+                "False positives: of {} benign texts ({}), {} match a keyword, {:.0} per 10,000.",
+                hits.texts, hits.source, hits.texts_flagged, hits.per_10k
+            ),
+        });
+        if !hits.keywords.is_empty() {
+            out.line(out.t(
+                "命中最多的关键词（可加入允许列表，或改为更长的词、精确匹配）：",
+                "Keywords that fire most (add an allow-list phrase, or make them longer or exact):",
+            ));
+            for k in hits.keywords.iter().take(20) {
+                out.line(format!(
+                    "  {}  ×{}  {}",
+                    k.keywords.join(" | "),
+                    k.texts,
+                    k.example
+                ));
+            }
+        }
+        if !capped.is_empty() {
+            out.line(match lang {
+                Lang::Zh => format!(
+                    "{} 个拼音/首字母模式的关键词读法组合超过上限，只匹配前面的读法：{}",
+                    capped.len(),
+                    capped.iter().take(10).cloned().collect::<Vec<_>>().join("、")
+                ),
+                Lang::En => format!(
+                    "{} pinyin/initials keyword(s) have more spoken forms than the caps and match only the first: {}",
+                    capped.len(),
+                    capped.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
+                ),
+            });
         }
     }
     out.blank();

@@ -107,6 +107,124 @@ fn keywords_check_reports_honestly() {
 }
 
 #[test]
+fn keywords_check_measures_false_positives_on_benign_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib.tsv");
+    std::fs::write(
+        &lib,
+        "# name: x\n# updated: 2026-11-25\nkeyword\trisk_ids\tseverity\tsource\n赌博\tA.1.h\thigh\ts\n瞎子\tA.2.e\tlow\ts\n",
+    )
+    .unwrap();
+    let lib = lib.to_str().unwrap();
+    // A text file, one text per line; a CSV filtered to its benign rows; JSONL.
+    let txt = dir.path().join("benign.txt");
+    std::fs::write(
+        &txt,
+        "反赌博宣传进社区\n\n黑瞎子岛在哪里\n今天天气很好\n禁止赌博\n",
+    )
+    .unwrap();
+    let csv = dir.path().join("benign.csv");
+    std::fs::write(
+        &csv,
+        "id,label,TEXT\n1,0,赌博有害\n2,1,赌博好玩\n3,0,天气\n",
+    )
+    .unwrap();
+    // No allow list: the built-in one holds idioms such as 瞎子摸象.
+    let empty = dir.path().join("allow.txt");
+    std::fs::write(&empty, "# nothing allowed\n").unwrap();
+    let jsonl = dir.path().join("benign.jsonl");
+    std::fs::write(&jsonl, "{\"text\": \"瞎子摸象\"}\n{\"prompt\": \"天气\"}\n").unwrap();
+    let (code, stdout, stderr) = run(&[
+        "keywords",
+        "check",
+        lib,
+        "--today",
+        "2026-11-25",
+        "--json",
+        "--benign",
+        txt.to_str().unwrap(),
+        "--benign",
+        csv.to_str().unwrap(),
+        "--benign",
+        jsonl.to_str().unwrap(),
+        "--benign-where",
+        "label=0",
+        "--allow",
+        empty.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "two keywords are below the standard: {stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let b = &v["benign"];
+    assert_eq!(b["texts"], 8, "4 + 2 (label=0) + 2: {b}");
+    assert_eq!(b["texts_flagged"], 5, "{b}");
+    let kws: Vec<(String, u64)> = b["keywords"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["normalized"].as_str().unwrap().to_owned(),
+                k["texts"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(kws, [("赌博".to_owned(), 3), ("瞎子".to_owned(), 2)]);
+    // The default benign text is the built-in should-not-refuse banks; plain words in English.
+    let (_, stdout, _) = run(&[
+        "keywords",
+        "check",
+        lib,
+        "--today",
+        "2026-11-25",
+        "--lang",
+        "en",
+    ]);
+    assert!(
+        stdout.contains("False positives: of ") && stdout.contains("builtin:should_not_refuse"),
+        "{stdout}"
+    );
+    // Mistakes are named.
+    let (code, _, stderr) = run(&[
+        "keywords",
+        "check",
+        lib,
+        "--benign",
+        csv.to_str().unwrap(),
+        "--benign-column",
+        "nope",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no column `nope`"), "{stderr}");
+    let (code, _, stderr) = run(&["keywords", "check", lib, "--benign-where", "label=0"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("apply to a CSV given with --benign"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&[
+        "keywords",
+        "check",
+        lib,
+        "--benign",
+        csv.to_str().unwrap(),
+        "--benign-where",
+        "label",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("expected COLUMN=VALUE"), "{stderr}");
+    std::fs::write(&jsonl, "{\"text\": \"ok\"}\nnot json\n").unwrap();
+    let (code, _, stderr) = run(&[
+        "keywords",
+        "check",
+        lib,
+        "--benign",
+        jsonl.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("line 2: not JSON"), "{stderr}");
+}
+
+#[test]
 fn keywords_normalize_shows_each_stage() {
     insta::assert_snapshot!(
         "keywords_normalize_en",
