@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use serde_json::json;
 
 use super::load_catalog;
-use super::scan::{load_library, read_utf8};
+use super::scan::{load_library, read_allow_list, read_utf8};
 use crate::ExitStatus;
 use crate::args::{Cli, KeywordsCommand};
 use crate::output::{Out, clause_line, table};
@@ -193,12 +193,7 @@ fn check(
     } else {
         let (source, texts) = benign_texts(benign_args)?;
         let allow: Vec<String> = match benign_args.allow {
-            Some(p) => read_utf8(p)?
-                .lines()
-                .map(|l| l.split('\t').next().unwrap_or("").trim())
-                .filter(|l| !l.is_empty() && !l.starts_with('#') && *l != "phrase")
-                .map(str::to_owned)
-                .collect(),
+            Some(p) => read_allow_list(p)?,
             None => anquan::detect::keywords::starter_allow_list(),
         };
         let merged = Library {

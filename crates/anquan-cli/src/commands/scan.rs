@@ -27,6 +27,17 @@ pub(crate) fn read_utf8(path: &Path) -> anyhow::Result<String> {
 }
 
 /// Load a keyword library file, or the built-in starter library; problems name the line.
+/// An allow-list file: one phrase per line (a TSV's first column; `#` comments and a `phrase`
+/// header line skipped).
+pub(crate) fn read_allow_list(path: &Path) -> anyhow::Result<Vec<String>> {
+    Ok(read_utf8(path)?
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && *l != "phrase")
+        .map(str::to_owned)
+        .collect())
+}
+
 pub(crate) fn load_library(path: Option<&Path>) -> anyhow::Result<(Library, Vec<String>)> {
     let (text, name) = match path {
         Some(p) if p.as_os_str() == "builtin:starter" => (
@@ -94,12 +105,7 @@ pub(crate) fn run(args: &ScanArgs, cli: &Cli, out: &mut Out) -> anyhow::Result<E
         Some(lib)
     };
     let allow: Vec<String> = match &args.allow {
-        Some(p) => read_utf8(p)?
-            .lines()
-            .map(|l| l.split('\t').next().unwrap_or("").trim())
-            .filter(|l| !l.is_empty() && !l.starts_with('#') && *l != "phrase")
-            .map(str::to_owned)
-            .collect(),
+        Some(p) => read_allow_list(p)?,
         None if args.library.is_none() => anquan::detect::keywords::starter_allow_list(),
         None => Vec::new(),
     };
