@@ -24,7 +24,9 @@ pub enum Stage {
     CaseFold,
     /// Traditional → simplified Chinese (the `fast2s` table, context-aware per character).
     TraditionalToSimplified,
-    /// Cyrillic and Greek look-alike letters → Latin.
+    /// Cyrillic and Greek look-alike letters → Latin, and Martian-script characters (火星文:
+    /// rare and variant ideographs written for a common one, `莪` for `我`) → the character they
+    /// stand for. The table's rows only: no other ideograph changes.
     Confusables,
     /// Remove zero-width, format and control characters.
     StripInvisible,
@@ -64,7 +66,11 @@ impl Stage {
 
     /// Version of the stage's behaviour and table.
     pub fn version(self) -> u32 {
-        1
+        match self {
+            // 2: Martian script.
+            Stage::Confusables => 2,
+            _ => 1,
+        }
     }
 
     /// Parse a stage id.
@@ -208,6 +214,9 @@ pub struct Normalizer {
     stages: Vec<Stage>,
     radicals: RadicalFolder,
     confusables: HashMap<char, char>,
+    /// Bit `c - 0x4E00` set when `confusables` maps the unified ideograph `c` (Martian script):
+    /// the only unified ideographs a character-local stage changes.
+    cjk_confusables: Box<[u64]>,
     components: HashMap<(char, char), char>,
     /// Sorted first characters of `components`, a cheap pre-check before looking up a pair.
     component_firsts: Vec<char>,
@@ -292,13 +301,16 @@ const GAP_UNITS: usize = 16;
 ///
 /// The fast path cuts the text at "anchors": `\n` and the unified ideographs that the whole
 /// pipeline maps to exactly one CJK character without looking at their neighbours (not converted
-/// in context by `t2s`, not the first component of a split character). No stage looks through an anchor: `t2s` reads only the
-/// immediate neighbours, `strip_separators` stops at a non-separator and looks further only from
-/// a Latin letter or digit, `recompose` pairs a first component with what follows it. So the text
-/// between two anchors (a gap) normalizes the same between its two anchors alone as inside the
-/// whole text. Runs of anchors are copied; a gap of separators takes the separator rule directly,
-/// a short gap of characters whose character-local output is in the tables takes the two
-/// context stages on a small buffer, and any other gap every stage.
+/// in context by `t2s`, not the first component of a split character). No stage looks through
+/// an anchor: `t2s` reads only the immediate neighbours, `strip_separators` stops at a
+/// non-separator and looks further only from a Latin letter or digit, `recompose` pairs a first
+/// component with what follows it. So the text between two anchors (a gap) normalizes the same
+/// between its two anchors alone as inside the whole text. Runs of the anchors the pipeline
+/// leaves as they are (`stable`) are copied; an anchor it changes (a traditional character, a
+/// Martian-script character of the confusables table: `莪` → `我`) is written as its output, and
+/// the gaps next to it see that output, as the context stages do. A gap of separators takes the
+/// separator rule directly, a short gap of characters whose character-local output is in the
+/// tables takes the two context stages on a small buffer, and any other gap every stage.
 #[derive(Debug, Clone)]
 struct FastTables {
     /// For U+4E00..=U+9FFF: the one character the character-local stages and `t2s` make of it,
@@ -548,9 +560,15 @@ fn utf8_len(b: u8) -> usize {
 impl Normalizer {
     /// A pipeline of `stages` (in the order given), with the catalog's radical table.
     pub fn new(stages: &[Stage], radicals: RadicalFolder) -> Self {
-        let confusables = table_rows(CONFUSABLES)
+        let confusables: HashMap<char, char> = table_rows(CONFUSABLES)
             .filter_map(|r| Some((r.first()?.chars().next()?, r.get(1)?.chars().next()?)))
             .collect();
+        let mut cjk_confusables = vec![0u64; CJK_UNIFIED.div_ceil(64)];
+        for &c in confusables.keys() {
+            if let Some(k) = unified_index(c) {
+                cjk_confusables[k / 64] |= 1 << (k % 64);
+            }
+        }
         let components = table_rows(COMPONENTS)
             .filter_map(|r| {
                 let mut parts = r.first()?.chars();
@@ -568,6 +586,7 @@ impl Normalizer {
             stages: stages.to_vec(),
             radicals,
             confusables,
+            cjk_confusables: cjk_confusables.into_boxed_slice(),
             components,
             component_firsts,
             component_pairs,
@@ -626,7 +645,7 @@ impl Normalizer {
         if let Some(ascii) = &self.local_stable_ascii
             && text.chars().all(|c| match c {
                 '\0'..='\x7F' => ascii[c as usize],
-                _ => matches!(c as u32, 0x4E00..=0x9FFF),
+                _ => unified_index(c).is_some() && self.is_chain_stable(c),
             })
         {
             let mut map = OffsetMap::default();
@@ -707,7 +726,7 @@ impl Normalizer {
             if i >= bytes.len() {
                 break;
             }
-            // An anchor the pipeline changes (traditional → simplified).
+            // An anchor the pipeline changes (traditional → simplified, Martian script).
             if let Some(a) = fast.anchor(bytes, i) {
                 sink.copy(text, copy_from, i);
                 sink.push(a.out, a.start, a.end);
@@ -945,7 +964,7 @@ impl Normalizer {
         let mut grown: Option<Vec<Unit>> = None;
         for r in 0..units.len() {
             let u = units[r];
-            if grown.is_none() && is_chain_stable(u.ch) {
+            if grown.is_none() && self.is_chain_stable(u.ch) {
                 units[w] = u;
                 w += 1;
                 continue;
@@ -980,7 +999,7 @@ impl Normalizer {
     fn chain_char(&self, chain: &[Stage], c: char, buf: &mut Vec<char>, tmp: &mut Vec<char>) {
         buf.clear();
         buf.push(c);
-        if !is_chain_stable(c) {
+        if !self.is_chain_stable(c) {
             for stage in chain {
                 tmp.clear();
                 for &ch in buf.iter() {
@@ -998,6 +1017,38 @@ impl Normalizer {
         is_cjk(f) && !is_separator(f) && self.component_firsts.binary_search(&f).is_err()
     }
 
+    /// Characters every local stage leaves alone (the unified ideographs other than the
+    /// confusables table's Martian script, printable lowercase ASCII): chains of local stages
+    /// pass them through untouched.
+    #[inline]
+    fn is_chain_stable(&self, c: char) -> bool {
+        match unified_index(c) {
+            Some(k) => !self.is_cjk_confusable(k),
+            None => c.is_ascii() && !c.is_ascii_uppercase() && !c.is_ascii_control(),
+        }
+    }
+
+    /// Whether the confusables table maps the unified ideograph of index `k` ([`unified_index`]).
+    #[inline]
+    fn is_cjk_confusable(&self, k: usize) -> bool {
+        self.cjk_confusables
+            .get(k / 64)
+            .is_some_and(|w| (w >> (k % 64)) & 1 == 1)
+    }
+
+    /// What the `confusables` stage makes of `ch`.
+    #[inline]
+    fn confusable(&self, ch: char) -> char {
+        let unmapped = match unified_index(ch) {
+            Some(k) => !self.is_cjk_confusable(k),
+            None => ch.is_ascii(),
+        };
+        if unmapped {
+            return ch;
+        }
+        self.confusables.get(&ch).copied().unwrap_or(ch)
+    }
+
     /// One character-local stage on one character, pushing its output (none, one or more).
     fn local_char(&self, stage: Stage, ch: char, out: &mut Vec<char>) {
         match stage {
@@ -1006,7 +1057,7 @@ impl Normalizer {
             Stage::Radicals => out.push(self.radicals.fold_char(ch)),
             Stage::CaseFold if ch.is_ascii() => out.push(ch.to_ascii_lowercase()),
             Stage::CaseFold => out.extend(ch.to_lowercase()),
-            Stage::Confusables => out.push(self.confusables.get(&ch).copied().unwrap_or(ch)),
+            Stage::Confusables => out.push(self.confusable(ch)),
             Stage::StripInvisible if is_invisible(ch) => {}
             _ => out.push(ch),
         }
@@ -1076,11 +1127,8 @@ impl Normalizer {
             }
             Stage::Confusables => {
                 let mut units = units;
-                for u in units
-                    .iter_mut()
-                    .filter(|u| !u.ch.is_ascii() && !is_cjk(u.ch))
-                {
-                    u.ch = self.confusables.get(&u.ch).copied().unwrap_or(u.ch);
+                for u in &mut units {
+                    u.ch = self.confusable(u.ch);
                 }
                 units
             }
@@ -1109,11 +1157,14 @@ fn push_units(units: &mut Vec<Unit>, text: &str, offset: usize) {
     }));
 }
 
-/// Characters every local stage leaves alone (unified ideographs, printable lowercase ASCII):
-/// chains of local stages pass them through untouched.
-fn is_chain_stable(c: char) -> bool {
-    matches!(c as u32, 0x4E00..=0x9FFF)
-        || (c.is_ascii() && !c.is_ascii_uppercase() && !c.is_ascii_control())
+/// Number of unified ideographs (U+4E00..=U+9FFF).
+const CJK_UNIFIED: usize = 0x9FFF - 0x4E00 + 1;
+
+/// Index of a unified ideograph (U+4E00..=U+9FFF) in tables of them.
+#[inline]
+fn unified_index(c: char) -> Option<usize> {
+    let k = (c as usize).wrapping_sub(0x4E00);
+    (k < CJK_UNIFIED).then_some(k)
 }
 
 /// Stages that map each character on its own, without context.
@@ -1230,6 +1281,14 @@ mod tests {
             ("⼈⼯智能⻛险", "人工智能风险"),
             ("弓长三", "张三"),
             ("Ⓐⓑ①", "ab1"),
+            // Martian script (火星文), also from the extension-A block, next to separators and
+            // recomposing after the fold (籹 → 女, 女也 → 她).
+            ("莪伱祂菂", "我你他的"),
+            ("兲朝", "天朝"),
+            ("㠯后", "以后"),
+            ("莪*伱", "我你"),
+            ("籹也", "她"),
+            ("覀藏", "西藏"),
         ] {
             assert_eq!(n.normalize_str(input), want, "{input}");
         }
@@ -1266,6 +1325,9 @@ mod tests {
         "ⓑ", "①", "ﬁ", "ﬀ", "㍿", "㈱", "⑴", "½", "²", "é", "e\u{301}", "\u{301}", "한", "😀",
         "👍🏻", "㐀", "豈", "𠀀", "İ", "ß", "Σ", "ς", "ü", "Ü", "™", "ｶ", "ﾞ", "\u{2028}", "\u{85}",
         "─", "々", "〇",
+        // Martian script: changing anchors (莪 → 我), one that folds to a first component
+        // (籹 → 女, with 也 above: 她), extension A (㠯), radical-like forms (覀, 氺, 艸).
+        "莪", "伱", "祂", "兲", "籹", "岄", "伡", "㠯", "覀", "氺", "艸", "気", "髪", "丄",
     ];
 
     fn generated(seed: u64, n: usize) -> Vec<String> {
@@ -1299,6 +1361,7 @@ mod tests {
             "他说賭*博不好，F.U.C.K，但 fuckwit 不算，打击赌博是好事。",
             "女也说：弓长三，木子四……口天 、女，也 乾隆 乾净 企畫 看著",
             "前文：賭\u{200b}*博，后文\n女\n也",
+            "莪*伱说賭博，籹也乾隆莪乾净伱，兲朝㠯后、覀藏 氺\n籹\n也 岄亮",
         ];
         for text in generated(7, 20_000)
             .iter()
@@ -1307,6 +1370,67 @@ mod tests {
         {
             assert_eq!(fast.normalize(text), general.normalize(text), "{text:?}");
         }
+    }
+
+    /// Every Martian-script row of the confusables table folds its ideograph, in every pipeline
+    /// that has the stage, and the fast path never copies one as it is.
+    #[test]
+    fn martian_script_folds_and_is_never_a_stable_anchor() {
+        let n = full();
+        let fast = n.fast.as_ref().unwrap();
+        let alone = Normalizer::new(&[Stage::Confusables], n.radicals.clone());
+        let local = Normalizer::new(&[Stage::CaseFold, Stage::Confusables], n.radicals.clone());
+        let mut rows = 0;
+        for row in table_rows(CONFUSABLES) {
+            let (Some(&from), Some(&to)) = (row.first(), row.get(1)) else {
+                continue;
+            };
+            let c = from.chars().next().unwrap();
+            if !is_cjk(c) {
+                continue;
+            }
+            rows += 1;
+            assert!(row[2].starts_with("Martian script"), "{row:?}");
+            for p in [&n, &alone, &local] {
+                assert_eq!(p.normalize_str(from), to, "{from}");
+                assert_eq!(
+                    p.normalize_str(&format!("{from}{from}")),
+                    format!("{to}{to}")
+                );
+            }
+            assert_eq!(n.normalize_str(to), to, "{to} is its own normalization");
+            if let Some(k) = unified_index(c) {
+                assert_eq!(
+                    (fast.stable[k / 64] >> (k % 64)) & 1,
+                    0,
+                    "{from}: a stable anchor"
+                );
+                let v = fast.cjk[k];
+                assert!(
+                    v == 0 || char::from_u32(v & !ANCHOR) == to.chars().next(),
+                    "{from}: {v:x}"
+                );
+            }
+            // The span of the fold is the Martian character.
+            let text = format!("「{from}」");
+            let norm = n.normalize(&text);
+            let at = norm.text.find(to).unwrap();
+            let (s, e) = norm.original_span(at, at + to.len()).unwrap();
+            assert_eq!(&text[s..e], from);
+        }
+        assert!(rows >= 100, "{rows} Martian rows");
+        // Nothing else of the unified block changes in the confusables stage.
+        let changed = (0x4E00u32..=0x9FFF)
+            .filter_map(char::from_u32)
+            .filter(|&c| alone.confusable(c) != c)
+            .count();
+        assert_eq!(changed, rows - 1, "one Martian row is in extension A");
+    }
+
+    #[test]
+    fn confusables_is_version_2() {
+        assert_eq!(Stage::Confusables.version(), 2);
+        assert!(full().describe().contains(&"confusables@2".to_owned()));
     }
 
     #[test]

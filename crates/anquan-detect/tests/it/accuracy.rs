@@ -454,6 +454,39 @@ fn starter_library_false_positives_on_benign_text() {
     assert!(per_10k <= 250.0, "{per_10k:.0} per 10,000 benign lines");
 }
 
+/// The Martian-script forms (火星文) of each character, from the confusables table, in its order.
+static MARTIAN: std::sync::LazyLock<HashMap<char, Vec<char>>> = std::sync::LazyLock::new(|| {
+    let mut forms: HashMap<char, Vec<char>> = HashMap::new();
+    for line in include_str!("../../data/confusables.tsv").lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if let [from, to, note] = cols[..]
+            && note.starts_with("Martian script")
+        {
+            let (from, to) = (from.chars().next().unwrap(), to.chars().next().unwrap());
+            forms.entry(to).or_default().push(from);
+        }
+    }
+    forms
+});
+
+/// Every character that has a Martian form written in one (the forms taken in turn).
+fn martian(s: &str) -> String {
+    s.chars()
+        .enumerate()
+        .map(|(i, c)| MARTIAN.get(&c).map_or(c, |forms| forms[i % forms.len()]))
+        .collect()
+}
+
+#[test]
+fn martian_forms_are_written_and_read_back() {
+    assert!(MARTIAN.values().map(Vec::len).sum::<usize>() >= 100);
+    assert_eq!(martian("我说你是好人"), "莪呝伱媞恏秂");
+    let catalog = anquan_catalog::Catalog::load(None).unwrap();
+    let n = anquan_detect::normalize::Normalizer::full(catalog.radical_folder());
+    assert_eq!(n.normalize_str("莪呝伱媞恏秂"), "我说你是好人");
+    assert_eq!(n.normalize_str("涐迡祂菂氺"), "我你他的水");
+}
+
 /// Recall of the starter library through each mechanical evasion.
 #[test]
 fn starter_library_evasion_recall() {
@@ -468,7 +501,7 @@ fn starter_library_evasion_recall() {
         .map(|k| k.term.clone())
         .collect();
     type Evasion = fn(&str) -> String;
-    let evasions: [(&str, Evasion); 5] = [
+    let evasions: [(&str, Evasion); 6] = [
         ("fullwidth", |s| {
             s.chars()
                 .map(|c| {
@@ -493,6 +526,7 @@ fn starter_library_evasion_recall() {
         ("cyrillic", |s| {
             s.replace('o', "о").replace('a', "а").replace('e', "е")
         }),
+        ("martian", martian),
     ];
     let mut report = String::new();
     for (name, f) in evasions {
@@ -515,6 +549,21 @@ fn starter_library_evasion_recall() {
             "evasion `{name}`: recall {recall:.4}: {report}"
         );
     }
+    // Martian script over the terms it changes (most have no character with a Martian form).
+    let changed: Vec<&String> = terms.iter().filter(|t| martian(t) != **t).collect();
+    let hit = changed
+        .iter()
+        .filter(|t| !engine.scan(&format!("这里：{}。", martian(t))).is_empty())
+        .count();
+    let recall = hit as f64 / changed.len() as f64;
+    report.push_str(&format!(
+        "martian, terms it changes {recall:.4} ({hit}/{})",
+        changed.len()
+    ));
+    assert!(
+        changed.len() >= 1_000 && recall >= 0.99,
+        "evasion `martian`: {report}"
+    );
     #[expect(
         clippy::print_stdout,
         reason = "the measured figures are the point of this test"
@@ -531,18 +580,7 @@ fn starter_library_evasion_recall() {
 fn pinyin_mode_recall_and_cost() {
     use pinyin::ToPinyin as _;
     let catalog = anquan_catalog::Catalog::load(None).unwrap();
-    let (lib, _) =
-        anquan_detect::keywords::Library::parse_tsv(anquan_detect::keywords::STARTER_LIBRARY);
-    let terms: Vec<String> = lib
-        .keywords
-        .iter()
-        .map(|k| k.term.clone())
-        .filter(|t| {
-            t.chars().count() >= 2
-                && t.chars()
-                    .all(|c| matches!(c as u32, 0x4E00..=0x9FFF) && c.to_pinyin().is_some())
-        })
-        .collect();
+    let terms = crate::pinyin::chinese_terms();
     let mut tsv = String::from("keyword\trisk_ids\tseverity\tsource\tmode\n");
     for t in &terms {
         tsv.push_str(&format!("{t}\tA.1.h\tmedium\ttest\tpinyin\n"));

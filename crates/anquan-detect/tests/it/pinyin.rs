@@ -18,7 +18,7 @@ fn shared() -> PathBuf {
 
 /// Every all-Chinese starter term of two or more characters, each with a reading (the terms the
 /// pinyin-mode measurement uses too).
-fn chinese_terms() -> Vec<String> {
+pub(crate) fn chinese_terms() -> Vec<String> {
     let (lib, _) = Library::parse_tsv(STARTER_LIBRARY);
     lib.keywords
         .iter()
