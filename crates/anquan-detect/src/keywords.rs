@@ -467,6 +467,10 @@ pub struct KeywordMatcher {
     /// What every finding of a pattern shares, built once: per pattern, then per pinyin form.
     pattern_info: Vec<GroupInfo>,
     pinyin_info: Vec<GroupInfo>,
+    /// The pinyin forms (not the initials forms), sorted, for prefix look-ups; and the longest,
+    /// in bytes.
+    pinyin_sorted: Vec<String>,
+    pinyin_longest: usize,
 }
 
 /// What the findings of one compiled pattern (or pinyin form) share: its keywords' risks and
@@ -674,6 +678,11 @@ impl KeywordMatcher {
             .zip(&pinyin_groups)
             .map(|(p, g)| GroupInfo::new(&library, p, g, &mut risks))
             .collect();
+        let mut pinyin_sorted: Vec<String> =
+            pinyin_pats.iter().take(pinyin_forms).cloned().collect();
+        pinyin_sorted.sort_unstable();
+        pinyin_sorted.dedup();
+        let pinyin_longest = pinyin_sorted.iter().map(String::len).max().unwrap_or(0);
         let pinyin_pv: Vec<(String, u32)> = pinyin_pats
             .into_iter()
             .take(pinyin_forms)
@@ -690,10 +699,38 @@ impl KeywordMatcher {
             capped,
             pattern_info,
             pinyin_info,
+            pinyin_sorted,
+            pinyin_longest,
             library,
             groups,
             patterns,
         }
+    }
+
+    /// Where a keyword matched by pronunciation (a `pinyin`-mode keyword written as homophones,
+    /// 堵搏 for 赌博) could be forming at the end of the normalized text `norm`: the byte offset
+    /// of the earliest character from which the text read aloud is the start of a keyword's
+    /// reading. `None` when none is, or the library has no such keywords. For a streaming
+    /// inspector that must hold back what may still become a finding.
+    pub fn pinyin_forming_at(&self, norm: &str) -> Option<usize> {
+        if self.pinyin_sorted.is_empty() {
+            return None;
+        }
+        // Every character reads as one letter at least, so no reading starts further back.
+        let starts: Vec<usize> = norm.char_indices().map(|(i, _)| i).collect();
+        let from = starts.len().saturating_sub(self.pinyin_longest);
+        starts.get(from..)?.iter().copied().find(|&s| {
+            let (view, _) = crate::pinyin::pinyin_view(norm.get(s..).unwrap_or_default());
+            if view.is_empty() {
+                return false;
+            }
+            let k = self
+                .pinyin_sorted
+                .partition_point(|p| p.as_str() < view.as_str());
+            self.pinyin_sorted
+                .get(k)
+                .is_some_and(|p| p.starts_with(view.as_str()))
+        })
     }
 
     /// The library.

@@ -138,6 +138,14 @@ fn hold_from(engine: &Engine, hb: &HoldBack, text: &str) -> usize {
                 break;
             }
         }
+        // A keyword by pronunciation forming at the end (堵 may become 堵搏 for 赌博).
+        if let Some(ns) = engine
+            .keywords()
+            .and_then(|m| m.pinyin_forming_at(&norm.text))
+            && let Some((os, _)) = norm.original_span(ns, norm.text.len())
+        {
+            from = from.min(os);
+        }
     }
     from
 }
@@ -399,6 +407,32 @@ mod tests {
         let (shown, stopped) = run(&mut inspector(Action::Mask, None), &pieces);
         assert!(stopped);
         assert!(!shown.contains("bananaphone"), "{shown}");
+    }
+
+    #[test]
+    fn a_pinyin_keyword_written_as_homophones_is_held_until_it_is_whole() {
+        let catalog = Catalog::load(None).unwrap();
+        let (lib, problems) = Library::parse_tsv(
+            "# name: t\nkeyword\trisk_ids\tseverity\tsource\tmode\n赌博\tA.1.h\thigh\tt\tpinyin\n",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let engine = Arc::new(Engine::new(&catalog, Some(lib), &[], false));
+        let hold = Arc::new(HoldBack::new(&engine, None));
+        let settings = InspectorSettings {
+            min_severity: Severity::Medium,
+            keywords: Action::Block,
+            pii: Action::Pass,
+        };
+        // 堵搏 reads dubo: split after 堵, nothing of it is shown before the stop.
+        let mut insp = StreamInspector::new(engine.clone(), hold.clone(), settings);
+        let (shown, stopped) = run(&mut insp, &["我们去", "堵", "搏吧"]);
+        assert!(stopped);
+        assert_eq!(shown, "我们去");
+        // 堵 followed by something else is released.
+        let mut insp = StreamInspector::new(engine, hold, settings);
+        let (shown, stopped) = run(&mut insp, &["我们去", "堵", "车了"]);
+        assert!(!stopped);
+        assert_eq!(shown, "我们去堵车了");
     }
 
     #[test]
