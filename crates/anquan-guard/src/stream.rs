@@ -8,6 +8,8 @@
 //! - the longest end of the text that is the start of a library keyword (normalized, as the
 //!   matcher sees it: `赌` is held after `…去`, because `赌博` may follow), at most the longest
 //!   keyword;
+//! - for keywords matched by pronunciation (`pinyin` mode), the longest end of the text whose
+//!   reading starts a keyword's reading (`堵` may become `堵搏`, read `dubo`, for 赌博);
 //! - the trailing run of characters that can belong to personal information (digits, Latin
 //!   letters, `@._-+:()`, full-width forms, a space between digits), at most [`PII_HOLD_CAP`]
 //!   characters;
