@@ -148,9 +148,9 @@ static PII_LEAD: [bool; 256] = {
 
 /// The islands (see [`island_at`]) that can hold PII, those with a character that
 /// [`gives_pii`], in order; the others cannot, and are never looked at. With `gaps` (the
-/// normalizer's that hold a [`PII_LEAD`] byte, see `Normalizer::normalize_noting_gaps`), only
-/// the bytes inside them are searched: outside them are only `\n` and unified ideographs, and
-/// gaps without such a byte, which give no PII.
+/// normalizer's gaps that hold a character that [`gives_pii`], see
+/// `Normalizer::normalize_noting_gaps`), only the bytes inside them are searched: outside them
+/// are only `\n`, unified ideographs and gaps without such a character, which give no PII.
 fn pii_candidates(text: &str, gaps: Option<&[(usize, usize)]>) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     match gaps {
@@ -260,9 +260,7 @@ impl Engine {
             // The normalizer notes where its gaps are, which is where PII can be.
             let noted = self.pii.as_ref().and_then(|_| {
                 self.normalizer
-                    .normalize_noting_gaps(text, &mut gaps, |gap| {
-                        gap.iter().any(|&b| PII_LEAD[usize::from(b)])
-                    })
+                    .normalize_noting_gaps(text, &mut gaps, |gap| gap.chars().any(gives_pii))
             });
             gaps_known = noted.is_some();
             let norm = noted.unwrap_or_else(|| self.normalizer.normalize(text));

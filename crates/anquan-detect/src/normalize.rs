@@ -140,6 +140,30 @@ impl OffsetMap {
     /// `hint` is a piece index to search from (looks-ups in increasing order gallop forward from
     /// the last one); it is updated to the piece found.
     fn range(&self, text: &str, at: usize, hint: &mut usize) -> Option<(usize, usize)> {
+        let k = self.find(at, hint)?;
+        let piece = self.pieces[k];
+        if piece.end == RUN {
+            let start = piece.orig + (at - piece.at);
+            Some((start, start + text.get(at..)?.chars().next()?.len_utf8()))
+        } else {
+            Some((piece.orig, piece.end))
+        }
+    }
+
+    /// The original range of normalized `start..end` when it lies inside one run (the common
+    /// case: a keyword that no normalization touched), in one look-up.
+    fn within_run(&self, start: usize, end: usize, hint: &mut usize) -> Option<(usize, usize)> {
+        let k = self.find(start, hint)?;
+        let piece = self.pieces[k];
+        let run_end = self.pieces.get(k + 1).map_or(usize::MAX, |p| p.at);
+        (piece.end == RUN && end <= run_end).then(|| {
+            let orig = piece.orig + (start - piece.at);
+            (orig, orig + (end - start))
+        })
+    }
+
+    /// The index of the piece holding normalized offset `at` (see [`OffsetMap::range`]).
+    fn find(&self, at: usize, hint: &mut usize) -> Option<usize> {
         let pieces = &self.pieces;
         let k = if pieces.get(*hint).is_some_and(|p| p.at <= at) {
             let (mut lo, mut hi, mut step) = (*hint, *hint + 1, 1);
@@ -154,13 +178,7 @@ impl OffsetMap {
             pieces.partition_point(|p| p.at <= at).checked_sub(1)?
         };
         *hint = k;
-        let piece = pieces[k];
-        if piece.end == RUN {
-            let start = piece.orig + (at - piece.at);
-            Some((start, start + text.get(at..)?.chars().next()?.len_utf8()))
-        } else {
-            Some((piece.orig, piece.end))
-        }
+        Some(k)
     }
 }
 
@@ -190,6 +208,9 @@ impl Normalized {
     ) -> Option<(usize, usize)> {
         if start >= end || !self.text.is_char_boundary(start) || !self.text.is_char_boundary(end) {
             return None;
+        }
+        if let Some(span) = self.map.within_run(start, end, hint) {
+            return Some(span);
         }
         let (s, _) = self.map.range(&self.text, start, hint)?;
         let (last, _) = self.text.get(..end)?.char_indices().next_back()?;
@@ -545,7 +566,7 @@ impl Sink {
 }
 
 /// Where the fast path notes its gaps, and which (see [`Normalizer::normalize_noting_gaps`]).
-type GapNotes<'a> = (&'a mut Vec<(usize, usize)>, fn(&[u8]) -> bool);
+type GapNotes<'a> = (&'a mut Vec<(usize, usize)>, fn(&str) -> bool);
 
 /// Byte length of the UTF-8 sequence starting with `b`.
 fn utf8_len(b: u8) -> usize {
@@ -678,7 +699,7 @@ impl Normalizer {
         &self,
         text: &str,
         gaps: &mut Vec<(usize, usize)>,
-        keep: fn(&[u8]) -> bool,
+        keep: fn(&str) -> bool,
     ) -> Option<Normalized> {
         let fast = self.fast.as_ref()?;
         Some(self.normalize_fast(text, fast, Some((gaps, keep))))
@@ -739,7 +760,7 @@ impl Normalizer {
             let start = i;
             i = self.gap_at(fast, text, i, &mut sink, &mut scratch);
             if let Some((gaps, keep)) = gaps.as_mut()
-                && keep(bytes.get(start..i).unwrap_or_default())
+                && keep(text.get(start..i).unwrap_or_default())
             {
                 gaps.push((start, i));
             }
