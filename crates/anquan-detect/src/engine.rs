@@ -254,34 +254,19 @@ impl Engine {
 
     /// Run every detector over `text`. Findings are sorted by position.
     pub fn scan(&self, text: &str) -> Vec<Detection> {
-        let mut out = Vec::new();
         let (mut gaps, mut gaps_known) = (Vec::new(), false);
+        // Keyword matches first (the normalizer notes its gaps, which is where PII can be), then
+        // PII; the findings are built in one pass that merges the two in position order.
+        let mut keyword_matches = Vec::new();
         if let Some(matcher) = &self.keywords {
-            // The normalizer notes where its gaps are, which is where PII can be.
             let noted = self.pii.as_ref().and_then(|_| {
                 self.normalizer
                     .normalize_noting_gaps(text, &mut gaps, |gap| gap.chars().any(gives_pii))
             });
             gaps_known = noted.is_some();
             let norm = noted.unwrap_or_else(|| self.normalizer.normalize(text));
-            let found = matcher.find_raw(text, &norm);
-            out.reserve(found.len());
-            for m in found {
-                let info = matcher.group_info(m.group);
-                out.push(Detection {
-                    detector: self.keyword_detector.clone(),
-                    risk_ids: info.risk_ids.clone(),
-                    span: m.span,
-                    matched: CompactString::from(&text[m.span.start..m.span.end]),
-                    normalized: info.normalized.clone(),
-                    severity: info.severity,
-                    pii: None,
-                    masked: None,
-                    keywords: info.keywords.clone(),
-                });
-            }
+            keyword_matches = matcher.find_raw(text, &norm);
         }
-        // Keyword findings come sorted by position; PII findings are merged in below.
         let mut found_pii = Vec::new();
         if let Some(pii) = &self.pii {
             // PII lives in runs of ASCII and of characters that normalize to it (full-width digits,
@@ -310,24 +295,34 @@ impl Engine {
                 }
             }
         }
-        let key = |d: &Detection| (d.span.start, d.span.end);
-        if found_pii.is_empty() {
-            debug_assert!(out.is_sorted_by_key(key));
-            return out;
-        }
-        found_pii.sort_by_key(key);
-        // A stable merge (a keyword before a PII finding at the same span, as a stable sort of
-        // the two lists one after the other gives), moving each finding once.
-        let mut merged = Vec::with_capacity(out.len() + found_pii.len());
+        let key = |span: Span| (span.start, span.end);
+        found_pii.sort_by_key(|d| key(d.span));
+        // A stable merge: at the same span a keyword comes before a PII finding, as a stable
+        // sort of the two lists one after the other would give.
+        let mut out = Vec::with_capacity(keyword_matches.len() + found_pii.len());
         let mut pii = found_pii.into_iter().peekable();
-        for d in out {
-            while let Some(p) = pii.next_if(|p| key(p) < key(&d)) {
-                merged.push(p);
+        if let Some(matcher) = &self.keywords {
+            for m in keyword_matches {
+                while let Some(p) = pii.next_if(|p| key(p.span) < key(m.span)) {
+                    out.push(p);
+                }
+                let info = matcher.group_info(m.group);
+                out.push(Detection {
+                    detector: self.keyword_detector.clone(),
+                    risk_ids: info.risk_ids.clone(),
+                    span: m.span,
+                    matched: CompactString::from(&text[m.span.start..m.span.end]),
+                    normalized: info.normalized.clone(),
+                    severity: info.severity,
+                    pii: None,
+                    masked: None,
+                    keywords: info.keywords.clone(),
+                });
             }
-            merged.push(d);
         }
-        merged.extend(pii);
-        merged
+        out.extend(pii);
+        debug_assert!(out.is_sorted_by_key(|d| key(d.span)));
+        out
     }
 
     /// `text` with every PII finding replaced by its masked value.
