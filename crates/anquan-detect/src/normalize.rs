@@ -499,6 +499,25 @@ impl FastTables {
         })
     }
 
+    /// The commonest gap, which [`Normalizer::gap_at`] would strip: one three-byte separator
+    /// (`，`, `。`) between two ideographs (the character before `i` is an anchor, by the fast
+    /// path's invariant). Its length, or `None` for any other gap.
+    #[inline]
+    fn stripped_separator(&self, bytes: &[u8], i: usize) -> Option<usize> {
+        let [b0 @ 0xE0..=0xEF, b1, b2, ..] = *bytes.get(i..)? else {
+            return None;
+        };
+        if i == 0 || bytes.get(i - 1) == Some(&b'\n') {
+            return None;
+        }
+        let cp = (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+        let o = self.output(char::from_u32(cp)?)?;
+        if !(o.seps && o.len <= 3) {
+            return None;
+        }
+        is_cjk(self.anchor(bytes, i + 3)?.out).then_some(3)
+    }
+
     /// The table's output for `c`, if it has one.
     fn output(&self, c: char) -> Option<SmallOut> {
         if let Some(slot) = small_slot(c) {
@@ -758,7 +777,10 @@ impl Normalizer {
             // A gap, from `i` to the next anchor.
             sink.copy(text, copy_from, i);
             let start = i;
-            i = self.gap_at(fast, text, i, &mut sink, &mut scratch);
+            i = match fast.stripped_separator(bytes, i) {
+                Some(len) => i + len,
+                None => self.gap_at(fast, text, i, &mut sink, &mut scratch),
+            };
             if let Some((gaps, keep)) = gaps.as_mut()
                 && keep(text.get(start..i).unwrap_or_default())
             {
