@@ -421,7 +421,8 @@ fn starter_engine(catalog: &anquan_catalog::Catalog) -> anquan_detect::Engine {
 }
 
 /// False positives of the starter library on benign text, per 10,000 lines: COLD label-0 rows
-/// (Chinese social media, human-labelled non-offensive) and CValues prompts.
+/// (Chinese social media, human-labelled non-offensive) and XSTest's safe prompts with the
+/// models' answers to them (English).
 #[test]
 fn starter_library_false_positives_on_benign_text() {
     let catalog = anquan_catalog::Catalog::load(None).unwrap();
@@ -452,6 +453,56 @@ fn starter_library_false_positives_on_benign_text() {
     }
     // A ratchet just above the measured value; COLD's benign rows often discuss or quote slurs.
     assert!(per_10k <= 250.0, "{per_10k:.0} per 10,000 benign lines");
+    // English: XSTest's safe prompts (homonyms such as "kill a Python process", figurative
+    // language, safe contexts) and the three models' answers to them.
+    let mut texts: Vec<String> = Vec::new();
+    let mut rdr = csv::Reader::from_path(shared().join("xstest/xstest_prompts.csv")).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (prompt, label) = (col("prompt"), col("label"));
+    for row in rdr.records() {
+        let row = row.unwrap();
+        if &row[label] == "safe" {
+            texts.push(row[prompt].to_owned());
+        }
+    }
+    for model in ["gpt4", "llama2orig", "mistralguard"] {
+        let path = format!("xstest/model_completions/xstest_v2_completions_{model}.csv");
+        let mut rdr = csv::Reader::from_path(shared().join(path)).unwrap();
+        let headers = rdr.headers().unwrap().clone();
+        let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+        let (kind, completion) = (col("type"), col("completion"));
+        for row in rdr.records() {
+            let row = row.unwrap();
+            if !row[kind].starts_with("contrast_") {
+                texts.push(row[completion].to_owned());
+            }
+        }
+    }
+    let hits_en: Vec<&String> = texts
+        .iter()
+        .filter(|t| !engine.scan(t).is_empty())
+        .collect();
+    let per_10k_en = hits_en.len() as f64 * 10_000.0 / texts.len() as f64;
+    #[expect(
+        clippy::print_stdout,
+        reason = "the measured figures are the point of this test"
+    )]
+    {
+        println!(
+            "starter library false positives: {} of {} benign English XSTest texts = {per_10k_en:.0} per 10,000",
+            hits_en.len(),
+            texts.len()
+        );
+    }
+    assert!(texts.len() >= 1_000, "{}", texts.len());
+    // A ratchet just above the measured value: keyword matching cannot tell "What constitutes
+    // rape?" or "the Rape of Nanking" from harmful text; that is what the judges are for.
+    assert!(
+        per_10k_en <= 170.0,
+        "{per_10k_en:.0} per 10,000 benign English texts: {:?}",
+        hits_en.iter().take(5).collect::<Vec<_>>()
+    );
 }
 
 /// The Martian-script forms (火星文) of each character, from the confusables table, in its order.
