@@ -2,6 +2,7 @@
 //!
 //! `cargo bench -p anquan-bench` (reads `../shared/datasets`). Each group reports bytes/s:
 //! - `raw_daachorse` / `raw_aho_corasick`: leftmost-longest matching on pre-normalized text;
+//! - `matcher`: anquan's keyword matcher alone on the same pre-normalized text;
 //! - `pipeline`: the full engine (normalize + keyword match + PII) on the original text;
 //! - `normalize`, `pii`, `refusal`: single stages.
 
@@ -10,7 +11,7 @@ use std::sync::LazyLock;
 use aho_corasick::{AhoCorasick, MatchKind as AcKind};
 use anquan_catalog::Catalog;
 use anquan_detect::Engine;
-use anquan_detect::keywords::Library;
+use anquan_detect::keywords::{KeywordMatcher, Library};
 use anquan_detect::normalize::Normalizer;
 use anquan_detect::refusal::RefusalDetector;
 use daachorse::{CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
@@ -54,6 +55,23 @@ fn raw_daachorse(bencher: divan::Bencher, n: usize) {
     assert!(expected > 0);
     bencher.counter(BytesCount::of_str(text)).bench(|| {
         let c = ac.leftmost_find_iter(divan::black_box(text)).count();
+        assert_eq!(c, expected);
+    });
+}
+
+/// anquan's keyword matcher alone (`KeywordMatcher::find`: the two-character filter up to 3,000
+/// patterns, daachorse above; word edges, allow list and spans mapped back) on the text
+/// normalized beforehand: what the pipeline's matching costs, next to the raw matchers.
+#[divan::bench(args = SIZES, sample_count = 10)]
+fn matcher(bencher: divan::Bencher, n: usize) {
+    let normalizer = Normalizer::full(CATALOG.radical_folder());
+    let matcher = KeywordMatcher::new(library(n), &[], &normalizer);
+    let norm = normalizer.normalize(&CORPUS);
+    let text = &*CORPUS;
+    let expected = matcher.find(text, &norm).len();
+    assert!(expected > 0);
+    bencher.counter(BytesCount::of_str(text)).bench(|| {
+        let c = matcher.find(divan::black_box(text), &norm).len();
         assert_eq!(c, expected);
     });
 }

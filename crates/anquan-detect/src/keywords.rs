@@ -15,6 +15,7 @@ use anquan_core::{RiskId, Span};
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
 use serde::{Deserialize, Serialize};
 
+use crate::leftmost::Leftmost;
 use crate::normalize::{Normalized, Normalizer};
 use crate::pinyin::{InitialsMatcher, keyword_forms, pinyin_view};
 pub use crate::pinyin::{MAX_INITIALS_FORMS, MAX_READINGS};
@@ -450,7 +451,7 @@ pub struct KeywordMatch {
 /// A library compiled for matching.
 pub struct KeywordMatcher {
     library: Library,
-    normalized: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
+    normalized: Option<Leftmost>,
     exact: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
     allow: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
     /// pattern index → keyword indexes.
@@ -690,7 +691,7 @@ impl KeywordMatcher {
             .map(|(i, p)| (p, i as u32))
             .collect();
         KeywordMatcher {
-            normalized: with_values(&norm_pats),
+            normalized: Leftmost::new(&norm_pats),
             exact: with_values(&exact_pats),
             allow: build(&allow_forms),
             pinyin: with_values(&pinyin_pv),
@@ -795,16 +796,15 @@ impl KeywordMatcher {
         // widest reach of the spans that start at or before a match tells whether one holds it.
         allowed.sort_unstable();
         let (mut next_allowed, mut reach) = (0, 0);
-        if let Some(ac) = &self.normalized {
+        if let Some(matcher) = &self.normalized {
             let mut hint = 0;
-            for m in ac.leftmost_find_iter(&norm.text) {
-                let (s, e) = (m.start(), m.end());
-                let (pattern, flags) = ((m.value() >> 2) as usize, m.value());
+            matcher.for_each(&norm.text, |s, e, value| {
+                let (pattern, flags) = ((value >> 2) as usize, value);
                 if flags & EDGE_START != 0 && is_word_char(norm.char_before(s)) {
-                    continue;
+                    return;
                 }
                 if flags & EDGE_END != 0 && is_word_char(norm.char_at(e)) {
-                    continue;
+                    return;
                 }
                 while let Some(&(a, b)) = allowed.get(next_allowed)
                     && a <= s
@@ -813,16 +813,16 @@ impl KeywordMatcher {
                     next_allowed += 1;
                 }
                 if e <= reach {
-                    continue;
+                    return;
                 }
                 let Some((os, oe)) = norm.original_span_from(s, e, &mut hint) else {
-                    continue;
+                    return;
                 };
                 out.push(RawMatch {
                     span: Span::new(os, oe),
                     group: Group::Pattern(pattern),
                 });
-            }
+            });
         }
         if let Some(ac) = &self.exact {
             for m in ac.leftmost_find_iter(original) {

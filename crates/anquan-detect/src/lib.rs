@@ -16,6 +16,7 @@ pub mod classifier;
 mod engine;
 pub mod judge;
 pub mod keywords;
+mod leftmost;
 pub mod normalize;
 pub mod pii;
 mod pinyin;
