@@ -1,6 +1,6 @@
 //! The engine: normalizer, keyword matcher and PII detectors behind one call.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use anquan_catalog::Catalog;
 use anquan_core::{Finding, RiskId, Span};
@@ -22,7 +22,7 @@ use crate::registry;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Detection {
     /// `detector_id@version`.
-    pub detector: Arc<str>,
+    pub detector: &'static str,
     /// Annex-A risks it is evidence of.
     pub risk_ids: Arc<[RiskId]>,
     /// Span in the original text (bytes).
@@ -48,7 +48,7 @@ impl Detection {
     /// As the shared `Finding` type judges exchange.
     pub fn to_finding(&self) -> Finding {
         Finding {
-            detector: self.detector.to_string(),
+            detector: self.detector.to_owned(),
             risk_ids: self.risk_ids.to_vec(),
             span: self.span,
             matched: self.matched.to_string(),
@@ -190,11 +190,30 @@ fn pii_candidates_in(text: &str, from: usize, to: usize, out: &mut Vec<(usize, u
     }
 }
 
+/// `id@version` of the keyword and PII detectors, made once per process (a few bytes kept for its
+/// life), so that a finding carries a `&'static str` rather than a counted reference.
+static TAGS: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| {
+    std::iter::once(&registry::KEYWORD)
+        .chain(registry::PII)
+        .map(|i| {
+            let tag: &'static str = format!("{}@{}", i.id, i.version).leak();
+            (i.id, tag)
+        })
+        .collect()
+});
+
+/// A detector's `id@version` (see [`TAGS`]); its id alone if it is not a keyword or PII one.
+fn static_tag(info: &registry::DetectorInfo) -> &'static str {
+    TAGS.iter()
+        .find(|(id, _)| *id == info.id)
+        .map_or(info.id, |(_, tag)| *tag)
+}
+
 /// A PII detector's `id@version` and risks, from the registry.
-fn pii_tag(kind: PiiKind) -> (Arc<str>, Arc<[RiskId]>) {
+fn pii_tag(kind: PiiKind) -> (&'static str, Arc<[RiskId]>) {
     let info = registry::pii_info(kind);
     (
-        format!("{}@{}", info.id, info.version).into(),
+        static_tag(info),
         info.risk_ids
             .iter()
             .filter_map(|r| RiskId::new(*r).ok())
@@ -210,9 +229,9 @@ pub struct Engine {
     keywords: Option<KeywordMatcher>,
     pii: Option<PiiDetector>,
     /// The keyword detector's `id@version`.
-    keyword_detector: Arc<str>,
+    keyword_detector: &'static str,
     /// Per PII kind: its detector's `id@version` and risks.
-    pii_tags: Vec<(PiiKind, Arc<str>, Arc<[RiskId]>)>,
+    pii_tags: Vec<(PiiKind, &'static str, Arc<[RiskId]>)>,
 }
 
 impl Engine {
@@ -230,8 +249,7 @@ impl Engine {
             light,
             keywords,
             pii: pii.then(PiiDetector::new),
-            keyword_detector: format!("{}@{}", registry::KEYWORD.id, registry::KEYWORD.version)
-                .into(),
+            keyword_detector: static_tag(&registry::KEYWORD),
             pii_tags: PiiKind::ALL
                 .iter()
                 .map(|&kind| {
@@ -280,7 +298,7 @@ impl Engine {
                         .pii_tags
                         .iter()
                         .find(|(k, _, _)| *k == m.kind)
-                        .map_or_else(|| pii_tag(m.kind), |(_, t, r)| (t.clone(), r.clone()));
+                        .map_or_else(|| pii_tag(m.kind), |(_, t, r)| (*t, r.clone()));
                     found_pii.push(Detection {
                         detector,
                         risk_ids,
@@ -308,7 +326,7 @@ impl Engine {
                 }
                 let info = matcher.group_info(m.group);
                 out.push(Detection {
-                    detector: self.keyword_detector.clone(),
+                    detector: self.keyword_detector,
                     risk_ids: info.risk_ids.clone(),
                     span: m.span,
                     matched: CompactString::from(&text[m.span.start..m.span.end]),
@@ -360,6 +378,16 @@ mod tests {
                 .nfkc()
                 .any(|d| d.is_ascii_digit() || d == '@' || d == ':');
             assert_eq!(gives_pii(c), nfkc, "{c}");
+        }
+    }
+
+    #[test]
+    fn static_tags_are_id_at_version() {
+        for info in std::iter::once(&registry::KEYWORD).chain(registry::PII) {
+            assert_eq!(static_tag(info), format!("{}@{}", info.id, info.version));
+        }
+        for &kind in PiiKind::ALL {
+            assert_eq!(pii_tag(kind).0, static_tag(registry::pii_info(kind)));
         }
     }
 
