@@ -2,14 +2,16 @@
 //!
 //! Large libraries go through daachorse's character-wise double-array automaton. A small library
 //! (at most [`FILTERED_MAX_PATTERNS`] patterns) goes through a filter on the first two
-//! characters instead: a bit per BMP character that is a one-character pattern, and a hashed bit
-//! per pair of characters that starts a pattern; only where one is set are the patterns that
-//! start with that character compared with the text, longest first. With few patterns most
-//! positions start none, and the filter's bit tests are cheaper than an automaton step; with
-//! many, pairs that start some pattern are everywhere and the automaton wins (measured on the
-//! benchmark corpus: the filter is ahead at 3,000 patterns, behind at 5,000; `cargo bench -p
-//! anquan-bench --bench detect -- matcher raw_`). A first-character filter alone was tried and
-//! lost to the automaton even at 1,000 patterns: common characters start some keyword.
+//! characters instead: a bit per BMP character that is a one-character pattern, a hashed bit per
+//! pair of characters that starts a pattern, and a hash table from each such pair to its
+//! patterns, longest first, which are compared with the text only there. With few patterns most
+//! positions start none, and the filter's tests are cheaper than an automaton step; with many,
+//! pairs that start some pattern are everywhere and the automaton wins. Measured on the
+//! benchmark corpus (whole pipeline, same machine, back to back): the filter is ahead at 1,000
+//! and 3,000 patterns, even at 5,000, behind at 10,000 and far behind at 100,000; `cargo bench
+//! -p anquan-bench --bench detect -- matcher raw_`. Grouping by the first character alone was
+//! tried and lost to the automaton even at 1,000 patterns (common characters start many
+//! keywords); larger pair filters (2^18, 2^20 bits) changed nothing.
 //!
 //! Both give the same matches: the leftmost start, the longest pattern there, then on from its
 //! end (the unit test compares them on generated text, and the engine's fingerprints on the
@@ -19,7 +21,7 @@ use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBu
 
 /// Most patterns the filter takes; above it the automaton is used. Tool policy from measurement
 /// (see the module docs), not a clause number.
-pub(crate) const FILTERED_MAX_PATTERNS: usize = 3_000;
+pub(crate) const FILTERED_MAX_PATTERNS: usize = 4_000;
 
 /// A leftmost-longest matcher over (pattern, value) pairs.
 pub(crate) enum Leftmost {
@@ -29,19 +31,31 @@ pub(crate) enum Leftmost {
     Filtered(FirstCharFilter),
 }
 
-/// Patterns grouped by their first character, with a filter on the first two characters.
+/// Patterns grouped by their first two characters, with a filter on them.
 pub(crate) struct FirstCharFilter {
     /// Bit `c` set when BMP character `c` is a pattern of one character.
     singles: Vec<u64>,
-    /// Whether some one-character pattern is outside the BMP.
-    astral_singles: bool,
+    /// One-character patterns with their values, sorted.
+    single_values: Vec<(char, u32)>,
     /// Bit `pair_bit(a, b)` set when some pattern starts with `a` then `b` (a hash: other pairs
-    /// may share a bit, which costs a comparison, never a match).
+    /// may share a bit, which costs a look-up, never a match).
     pairs: Vec<u64>,
-    /// First characters, sorted, each with its range in `patterns`.
-    firsts: Vec<(char, u32, u32)>,
-    /// Patterns and values, grouped by first character, each group longest first.
+    /// Open-addressing table from a pair (`pair_key`) to its range in `patterns`;
+    /// `EMPTY` marks a free slot. Its length is a power of two.
+    table: Vec<(u64, u32, u32)>,
+    /// Patterns of two characters or more and their values, grouped by their first two
+    /// characters, each group longest first.
     patterns: Vec<(Box<str>, u32)>,
+}
+
+const EMPTY: u64 = u64::MAX;
+
+fn pair_key(a: char, b: char) -> u64 {
+    (u64::from(a as u32) << 32) | u64::from(b as u32)
+}
+
+fn slot_of(key: u64, len: usize) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & (len - 1)
 }
 
 impl Leftmost {
@@ -97,62 +111,105 @@ fn test(bits: &[u64], k: usize) -> bool {
 
 impl FirstCharFilter {
     fn new(patterns: &[(String, u32)]) -> FirstCharFilter {
-        let mut sorted: Vec<(char, &str, u32)> = patterns
-            .iter()
-            .filter_map(|(p, v)| Some((p.chars().next()?, p.as_str(), *v)))
-            .collect();
-        // By first character, then longest first (ties by text, for a fixed order).
-        sorted.sort_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| b.1.len().cmp(&a.1.len()))
-                .then_with(|| a.1.cmp(b.1))
-        });
         let mut singles = vec![0u64; 0x10000 / 64];
-        let mut astral_singles = false;
+        let mut single_values: Vec<(char, u32)> = Vec::new();
         let mut pairs = vec![0u64; PAIR_BITS / 64];
-        let mut firsts: Vec<(char, u32, u32)> = Vec::new();
-        let mut out = Vec::with_capacity(sorted.len());
-        for (i, (c, p, v)) in sorted.into_iter().enumerate() {
+        let mut longer: Vec<(u64, &str, u32)> = Vec::new();
+        for (p, v) in patterns {
+            let mut chars = p.chars();
+            let (Some(a), b) = (chars.next(), chars.next()) else {
+                continue;
+            };
+            match b {
+                Some(b) => {
+                    set(&mut pairs, pair_bit(a, b));
+                    longer.push((pair_key(a, b), p.as_str(), *v));
+                }
+                None => {
+                    set(&mut singles, a as usize);
+                    single_values.push((a, *v));
+                }
+            }
+        }
+        single_values.sort_unstable();
+        // By pair, then longest first (ties by text, for a fixed order).
+        longer.sort_by(|x, y| {
+            x.0.cmp(&y.0)
+                .then_with(|| y.1.len().cmp(&x.1.len()))
+                .then_with(|| x.1.cmp(y.1))
+        });
+        let mut groups: Vec<(u64, u32, u32)> = Vec::new();
+        for (i, (key, _, _)) in longer.iter().enumerate() {
             let i = i as u32;
-            match firsts.last_mut() {
-                Some(last) if last.0 == c => last.2 = i + 1,
-                _ => firsts.push((c, i, i + 1)),
+            match groups.last_mut() {
+                Some(last) if last.0 == *key => last.2 = i + 1,
+                _ => groups.push((*key, i, i + 1)),
             }
-            match p.chars().nth(1) {
-                Some(n) => set(&mut pairs, pair_bit(c, n)),
-                None if (c as usize) < 0x10000 => set(&mut singles, c as usize),
-                None => astral_singles = true,
+        }
+        let mut table = vec![(EMPTY, 0, 0); (groups.len() * 2).next_power_of_two().max(2)];
+        let len = table.len();
+        for g in groups {
+            let mut k = slot_of(g.0, len);
+            while table[k].0 != EMPTY {
+                k = (k + 1) & (len - 1);
             }
-            out.push((Box::from(p), v));
+            table[k] = g;
         }
         FirstCharFilter {
             singles,
-            astral_singles,
+            single_values,
             pairs,
-            firsts,
-            patterns: out,
+            table,
+            patterns: longer
+                .into_iter()
+                .map(|(_, p, v)| (Box::from(p), v))
+                .collect(),
         }
     }
 
-    /// Whether some pattern may start at `c` followed by `next`.
+    /// The patterns (range in `patterns`) that start with `a` then `b`.
     #[inline]
-    fn may_start(&self, c: char, next: Option<char>) -> bool {
-        let single = match self.singles.get(c as usize / 64) {
-            Some(word) => (word >> (c as usize % 64)) & 1 == 1,
-            None => self.astral_singles,
-        };
-        single || next.is_some_and(|n| test(&self.pairs, pair_bit(c, n)))
+    fn group(&self, a: char, b: char) -> Option<(usize, usize)> {
+        if !test(&self.pairs, pair_bit(a, b)) {
+            return None;
+        }
+        let key = pair_key(a, b);
+        let len = self.table.len();
+        let mut k = slot_of(key, len);
+        loop {
+            let (slot_key, from, to) = *self.table.get(k)?;
+            if slot_key == key {
+                return Some((from as usize, to as usize));
+            }
+            if slot_key == EMPTY {
+                return None;
+            }
+            k = (k + 1) & (len - 1);
+        }
     }
 
-    /// The longest pattern that `rest` starts with, among those starting with `c`.
-    fn longest_at(&self, c: char, rest: &[u8]) -> Option<(usize, u32)> {
-        let k = self.firsts.binary_search_by(|f| f.0.cmp(&c)).ok()?;
-        let (_, from, to) = self.firsts[k];
-        self.patterns
-            .get(from as usize..to as usize)?
-            .iter()
-            .find(|(p, _)| rest.starts_with(p.as_bytes()))
-            .map(|(p, v)| (p.len(), *v))
+    /// The longest pattern that `rest` (the text from `c` on, `next` the character after `c`)
+    /// starts with: its length in bytes and value.
+    #[inline]
+    fn longest_at(&self, c: char, next: Option<char>, rest: &[u8]) -> Option<(usize, u32)> {
+        if let Some((from, to)) = next.and_then(|n| self.group(c, n))
+            && let Some((p, v)) = self
+                .patterns
+                .get(from..to)?
+                .iter()
+                .find(|(p, _)| rest.starts_with(p.as_bytes()))
+        {
+            return Some((p.len(), *v));
+        }
+        let single = match self.singles.get(c as usize / 64) {
+            Some(word) => (word >> (c as usize % 64)) & 1 == 1,
+            None => true,
+        };
+        if !single {
+            return None;
+        }
+        let k = self.single_values.binary_search_by(|s| s.0.cmp(&c)).ok()?;
+        self.single_values.get(k).map(|&(_, v)| (c.len_utf8(), v))
     }
 
     fn for_each(&self, text: &str, mut f: impl FnMut(usize, usize, u32)) {
@@ -161,10 +218,14 @@ impl FirstCharFilter {
         let mut resume = 0;
         let mut chars = text.char_indices().peekable();
         while let Some((i, c)) = chars.next() {
-            if i < resume || !self.may_start(c, chars.peek().map(|&(_, n)| n)) {
+            if i < resume {
                 continue;
             }
-            if let Some((len, v)) = bytes.get(i..).and_then(|rest| self.longest_at(c, rest)) {
+            let next = chars.peek().map(|&(_, n)| n);
+            if let Some((len, v)) = bytes
+                .get(i..)
+                .and_then(|rest| self.longest_at(c, next, rest))
+            {
                 f(i, i + len, v);
                 resume = i + len;
             }
