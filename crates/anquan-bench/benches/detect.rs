@@ -59,7 +59,7 @@ fn raw_daachorse(bencher: divan::Bencher, n: usize) {
     });
 }
 
-/// anquan's keyword matcher alone (`KeywordMatcher::find`: the two-character filter up to 3,000
+/// anquan's keyword matcher alone (`KeywordMatcher::find`: the two-character filter up to 4,000
 /// patterns, daachorse above; word edges, allow list and spans mapped back) on the text
 /// normalized beforehand: what the pipeline's matching costs, next to the raw matchers.
 #[divan::bench(args = SIZES, sample_count = 10)]
