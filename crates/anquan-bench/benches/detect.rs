@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use aho_corasick::{AhoCorasick, MatchKind as AcKind};
 use anquan_catalog::Catalog;
 use anquan_detect::Engine;
-use anquan_detect::keywords::{KeywordMatcher, Library};
+use anquan_detect::keywords::KeywordMatcher;
 use anquan_detect::normalize::Normalizer;
 use anquan_detect::refusal::RefusalDetector;
 use daachorse::{CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
@@ -28,17 +28,6 @@ static NORMALIZED: LazyLock<String> =
 
 fn main() {
     divan::main();
-}
-
-fn library(n: usize) -> Library {
-    let mut tsv =
-        String::from("# name: bench\n# version: 1\nkeyword\trisk_ids\tseverity\tsource\n");
-    for k in anquan_bench::keywords(n) {
-        tsv.push_str(&format!("{k}\tA.1.h\tmedium\tbench\n"));
-    }
-    let (lib, problems) = Library::parse_tsv(&tsv);
-    assert!(problems.is_empty());
-    lib
 }
 
 #[divan::bench(args = SIZES, sample_count = 10)]
@@ -65,7 +54,7 @@ fn raw_daachorse(bencher: divan::Bencher, n: usize) {
 #[divan::bench(args = SIZES, sample_count = 10)]
 fn matcher(bencher: divan::Bencher, n: usize) {
     let normalizer = Normalizer::full(CATALOG.radical_folder());
-    let matcher = KeywordMatcher::new(library(n), &[], &normalizer);
+    let matcher = KeywordMatcher::new(anquan_bench::library(n), &[], &normalizer);
     let norm = normalizer.normalize(&CORPUS);
     let text = &*CORPUS;
     let expected = matcher.find(text, &norm).len();
@@ -95,7 +84,7 @@ fn raw_aho_corasick(bencher: divan::Bencher, n: usize) {
 
 #[divan::bench(args = SIZES, sample_count = 10)]
 fn pipeline(bencher: divan::Bencher, n: usize) {
-    let engine = Engine::new(&CATALOG, Some(library(n)), &[], true);
+    let engine = Engine::new(&CATALOG, Some(anquan_bench::library(n)), &[], true);
     let text = &*CORPUS;
     let expected = engine.scan(text).len();
     assert!(expected > 0);

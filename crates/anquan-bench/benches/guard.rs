@@ -13,7 +13,7 @@ use std::sync::{Arc, LazyLock};
 
 use anquan_catalog::Catalog;
 use anquan_detect::Engine;
-use anquan_detect::keywords::{Library, Severity};
+use anquan_detect::keywords::Severity;
 use anquan_guard::config::Action;
 use anquan_guard::stream::{HoldBack, InspectorSettings, Step, StreamInspector, check_whole};
 use divan::counter::ItemsCount;
@@ -40,14 +40,12 @@ fn main() {
 }
 
 fn engine(n: usize) -> Arc<Engine> {
-    let mut tsv =
-        String::from("# name: bench\n# version: 1\nkeyword\trisk_ids\tseverity\tsource\n");
-    for k in anquan_bench::keywords(n) {
-        tsv.push_str(&format!("{k}\tA.1.h\tmedium\tbench\n"));
-    }
-    let (lib, problems) = Library::parse_tsv(&tsv);
-    assert!(problems.is_empty());
-    Arc::new(Engine::new(&CATALOG, Some(lib), &[], true))
+    Arc::new(Engine::new(
+        &CATALOG,
+        Some(anquan_bench::library(n)),
+        &[],
+        true,
+    ))
 }
 
 const SETTINGS: InspectorSettings = InspectorSettings {

@@ -34,17 +34,6 @@ use anquan_detect::keywords::{KeywordMatcher, Library};
 use anquan_detect::normalize::{Normalized, Normalizer, Stage};
 use daachorse::{CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
 
-fn library(n: usize) -> Library {
-    let mut tsv =
-        String::from("# name: bench\n# version: 1\nkeyword\trisk_ids\tseverity\tsource\n");
-    for k in anquan_bench::keywords(n) {
-        tsv.push_str(&format!("{k}\tA.1.h\tmedium\tbench\n"));
-    }
-    let (lib, problems) = Library::parse_tsv(&tsv);
-    assert!(problems.is_empty());
-    lib
-}
-
 /// The work under measurement: one call per iteration, its result folded so nothing is elided.
 #[inline(never)]
 fn measured(iterations: usize, mut step: impl FnMut() -> usize) -> usize {
@@ -79,7 +68,7 @@ fn main() {
             Normalizer::full(catalog.radical_folder()).describe().len()
         }),
         "match" => {
-            let matcher = KeywordMatcher::new(library(keywords), &[], &normalizer);
+            let matcher = KeywordMatcher::new(anquan_bench::library(keywords), &[], &normalizer);
             let norm = normalizer.normalize(text);
             measured(iterations, || matcher.find(text, &norm).len())
         }
@@ -98,7 +87,7 @@ fn main() {
             measured(iterations, || engine.scan(text).len())
         }
         "pipeline" => {
-            let engine = Engine::new(&catalog, Some(library(keywords)), &[], true);
+            let engine = Engine::new(&catalog, Some(anquan_bench::library(keywords)), &[], true);
             measured(iterations, || engine.scan(text).len())
         }
         other => {
@@ -391,8 +380,8 @@ fn fingerprint(catalog: &Catalog) {
             Library::parse(anquan_detect::keywords::STARTER_LIBRARY).0,
         ),
         ("mixed", mixed_library()),
-        ("bench1k", library(1_000)),
-        ("bench100k", library(100_000)),
+        ("bench1k", anquan_bench::library(1_000)),
+        ("bench100k", anquan_bench::library(100_000)),
     ];
     for (name, lib) in engines {
         for pii in [false, true] {

@@ -82,6 +82,19 @@ pub fn keywords(n: usize) -> Vec<String> {
     out
 }
 
+/// The first `n` benchmark keywords as a keyword library (risk A.1.h, severity medium): the
+/// library of the engine benchmarks and the profiling example.
+pub fn library(n: usize) -> anquan_detect::keywords::Library {
+    let mut tsv =
+        String::from("# name: bench\n# version: 1\nkeyword\trisk_ids\tseverity\tsource\n");
+    for k in keywords(n) {
+        tsv.push_str(&format!("{k}\tA.1.h\tmedium\tbench\n"));
+    }
+    let (lib, problems) = anquan_detect::keywords::Library::parse_tsv(&tsv);
+    assert!(problems.is_empty(), "{problems:?}");
+    lib
+}
+
 /// The first `n` benchmark keywords as the engine's normalizer writes them, sorted and without
 /// duplicates: the patterns of the raw matcher baselines.
 pub fn normalized_patterns(
