@@ -58,13 +58,14 @@ HANZI = (
 )
 
 # sha256 of the Rust output (`keywords(n)` one per line with a trailing newline; `corpus_zh(4 MiB)`
-# as is), taken from a dump of the Rust functions on 2026-11-25 (lib.rs of commit 9096969) and
-# matched by this port then. A mismatch means lib.rs or the datasets changed: re-verify the port.
+# as is), taken from a dump of the Rust functions on 2026-11-25 (lib.rs of commit 9096969; the
+# 100k list again after its generated terms gave way to Sensitive-lexicon's) and matched by this
+# port then. A mismatch means lib.rs or the datasets changed: re-verify the port.
 EXPECTED_SHA256 = {
     "corpus": "3301dcc5853c71df3a822ed0610ddb5024938304df64a484be675ca29e8e56aa",
     1_000: "adb6ba51b5e9fd35c20c0a6a64daa4e6e820b100511afbd64990bce6aee71a47",
     10_000: "4ed3e9fade615732a437d8daf9100fe87d2226b2e6eeb90d83e63e3640a7a33c",
-    100_000: "4c4efddf8942ae00d4cdfdfa454056c772f60f59816f77b0303d1ec2e15182d1",
+    100_000: "372acf41a2abf2ec8e3629385bf8edb0947e6cbffa4a754a16ecbfb68568193e",
 }
 
 # Rust's `char::is_whitespace` (Unicode White_Space), which `str::trim` strips. Python's
@@ -106,12 +107,17 @@ def corpus_zh(datasets: Path, target: int) -> str:
 
 
 def keywords(datasets: Path, n: int) -> list[str]:
-    try:
-        text = (datasets / "keywords/houbb-sensitive-word/dict_v20240407.txt").read_bytes()
-        text = text.decode("utf-8")
-    except (OSError, UnicodeDecodeError):  # unwrap_or_default
-        text = ""
-    all_ = sorted({l.strip(RUST_WS) for l in rust_lines(text) if len(l.strip(RUST_WS)) >= 2})
+    def read(path: Path) -> str:
+        try:
+            return path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):  # unwrap_or_default
+            return ""
+
+    def terms(text: str) -> list[str]:
+        return sorted({l.strip(RUST_WS) for l in rust_lines(text) if len(l.strip(RUST_WS)) >= 2})
+
+    kw = datasets / "keywords"
+    houbb = terms(read(kw / "houbb-sensitive-word/dict_v20240407.txt"))
     seed = 0x9E3779B97F4A7C15
 
     def nxt() -> int:
@@ -121,10 +127,22 @@ def keywords(datasets: Path, n: int) -> list[str]:
         seed ^= (seed << 17) & MASK64
         return seed
 
-    for i in range(len(all_) - 1, 0, -1):
-        j = nxt() % (i + 1)
-        all_[i], all_[j] = all_[j], all_[i]
-    out = all_[:n]
+    def shuffled(all_: list[str]) -> list[str]:
+        all_ = list(all_)
+        for i in range(len(all_) - 1, 0, -1):
+            j = nxt() % (i + 1)
+            all_[i], all_[j] = all_[j], all_[i]
+        return all_
+
+    out = shuffled(houbb)[:n]
+    if len(out) < n:
+        # Rust sorts the PathBufs; in one folder that is the file names' byte order.
+        files = sorted((kw / "sensitive-lexicon/Vocabulary").glob("*.txt"),
+                       key=lambda p: os.fsencode(p.name))
+        lexicon = terms("".join(read(f) + "\n" for f in files))
+        in_houbb = set(houbb)
+        lexicon = [t for t in lexicon if t not in in_houbb]
+        out += shuffled(lexicon)[: n - len(out)]
     i = 0
     while len(out) < n:
         length = 2 + nxt() % 3

@@ -1,102 +1,112 @@
 //! Leftmost-longest matching of the normalized patterns.
 //!
-//! Large libraries go through daachorse's character-wise double-array automaton. A small library
-//! (at most [`FILTERED_MAX_PATTERNS`] patterns) goes through a filter on the first two
-//! characters instead: a bit per BMP character that is a one-character pattern, a hashed bit per
-//! pair of characters that starts a pattern, and a hash table from each such pair to its
-//! patterns, longest first, which are compared with the text only there. With few patterns most
-//! positions start none, and the filter's tests are cheaper than an automaton step; with many,
-//! pairs that start some pattern are everywhere and the automaton wins. Measured on the
-//! benchmark corpus (whole pipeline, same machine, back to back): the filter is ahead at 1,000
-//! and 3,000 patterns, even at 5,000, behind at 10,000 and far behind at 100,000; `cargo bench
-//! -p anquan-bench --bench detect -- matcher raw_`. Grouping by the first character alone was
-//! tried and lost to the automaton even at 1,000 patterns (common characters start many
-//! keywords); larger pair filters (2^18, 2^20 bits) changed nothing.
+//! The leftmost-longest matches are found by looking, at each position from the left, for the
+//! longest pattern that starts there, and going on from its end. Most positions start none, so
+//! the matcher is built to say so cheaply:
+//! - a bit per pair of characters that starts a pattern (hashed, 8 to 32 KiB, in the first-level
+//!   cache) and a bit per BMP character that is a one-character pattern;
+//! - positions that pass are gathered in batches of [`BATCH`] before any is looked up, so their
+//!   look-ups in the pair table (open addressing, the pair's trie node inline) do not wait on one
+//!   another and their cache misses overlap;
+//! - a hashed bit per (pair, next character) that goes on in the trie: most pairs that start a
+//!   pattern are not followed by one of its characters, and this says so without reading the
+//!   pair's children;
+//! - only then the trie, breadth first, each node's children together in character order.
 //!
-//! Both give the same matches: the leftmost start, the longest pattern there, then on from its
-//! end (the unit test compares them on generated text, and the engine's fingerprints on the
-//! benchmark libraries are unchanged).
+//! Measured on the benchmark corpus against daachorse's character-wise double-array automaton
+//! (leftmost-longest, the fastest raw matcher of the issue) on the same normalized text, alone:
+//! 4.2 / 6.2 / 11.7 ms against 9.9 / 9.9 / 11.7 ms at 1k / 10k / 100k keywords; in the pipeline
+//! it is ahead at 100k too (the automaton's tables, several MB at 100k, compete for the cache with
+//! the normalizer's output). An earlier version compared each pair's patterns one by one,
+//! longest first, and lost to the automaton from about 5,000 patterns: the pairs of common words
+//! start hundreds of patterns. Grouping by the first character alone lost even at 1,000.
+//!
+//! The matches are daachorse's leftmost-longest ones: the unit test compares the two on
+//! generated text, and the engine's fingerprints (`profile_pipeline fingerprint`) on the
+//! benchmark, starter and mixed libraries were identical before and after the change.
 
-use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
-
-/// Most patterns the filter takes; above it the automaton is used. Tool policy from measurement
-/// (see the module docs), not a clause number.
-pub(crate) const FILTERED_MAX_PATTERNS: usize = 4_000;
-
-/// A leftmost-longest matcher over (pattern, value) pairs.
-pub(crate) enum Leftmost {
-    /// daachorse, leftmost-longest.
-    Automaton(CharwiseDoubleArrayAhoCorasick<u32>),
-    /// The filter on the first two characters.
-    Filtered(FirstCharFilter),
-}
-
-/// Patterns grouped by their first two characters, with a filter on them.
-pub(crate) struct FirstCharFilter {
+/// A leftmost-longest matcher over (pattern, value) pairs: patterns of two characters or more
+/// in a trie entered by their first two characters, with filters on the first two and three
+/// characters; patterns of one character in a bitmap.
+pub(crate) struct Leftmost {
     /// Bit `c` set when BMP character `c` is a pattern of one character.
     singles: Vec<u64>,
+    /// Whether some one-character pattern is outside the BMP.
+    astral_singles: bool,
     /// One-character patterns with their values, sorted.
     single_values: Vec<(char, u32)>,
-    /// Bit `pair_bit(a, b)` set when some pattern starts with `a` then `b` (a hash: other pairs
-    /// may share a bit, which costs a look-up, never a match).
+    /// Bit `pair_hash(key) >> pair_shift` set when some pattern starts with the pair `key`
+    /// (a hash: other pairs may share a bit, which costs a look-up, never a match).
     pairs: Vec<u64>,
-    /// Open-addressing table from a pair (`pair_key`) to its range in `patterns`;
-    /// `EMPTY` marks a free slot. Its length is a power of two.
-    table: Vec<(u64, u32, u32)>,
-    /// Patterns of two characters or more and their values, grouped by their first two
-    /// characters, each group longest first.
-    patterns: Vec<(Box<str>, u32)>,
+    /// `64 - log2(bits of pairs)`.
+    pair_shift: u32,
+    /// Bit `triple_hash(key, c) >> triple_shift` set when some pattern starts with the pair
+    /// `key` then `c` (a hash, like `pairs`): most pairs that start a pattern are not followed
+    /// by a character that goes on, and this tells so without looking at the pair's children.
+    triples: Vec<u64>,
+    /// `64 - log2(bits of triples)`.
+    triple_shift: u32,
+    /// Open-addressing table from a pair to its trie node, inline; a slot whose key is `EMPTY`
+    /// is free. Its length is a power of two.
+    table: Vec<Slot>,
+    /// The trie below the pairs, breadth first: a node's children are consecutive, in
+    /// character order, so that finding a child and reading it touch the same cache lines.
+    nodes: Vec<Node>,
+}
+
+/// A trie node: the character on the edge into it, the value of the pattern that ends here
+/// (`NONE` when none does) and its children `first..first + count` in `nodes`.
+#[derive(Clone, Copy)]
+struct Node {
+    c: u32,
+    value: u32,
+    first: u32,
+    count: u32,
+}
+
+/// A pair table slot (16 bytes, four to a cache line): the pair's key (`pair_key`, 42 bits)
+/// with its node's child count above it, and the node's value and first child.
+#[derive(Clone, Copy)]
+struct Slot {
+    key_count: u64,
+    value: u32,
+    first: u32,
 }
 
 const EMPTY: u64 = u64::MAX;
+const NONE: u32 = u32::MAX;
+const KEY_BITS: u32 = 42;
+const KEY_MASK: u64 = (1 << KEY_BITS) - 1;
 
+/// Two characters in 42 bits (a character is at most 21 bits); never `EMPTY & KEY_MASK`.
+#[inline]
 fn pair_key(a: char, b: char) -> u64 {
-    (u64::from(a as u32) << 32) | u64::from(b as u32)
+    (u64::from(a as u32) << 21) | u64::from(b as u32)
 }
-
-fn slot_of(key: u64, len: usize) -> usize {
-    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & (len - 1)
-}
-
-impl Leftmost {
-    /// The matcher for `patterns` (distinct, non-empty), or `None` when there are none or the
-    /// automaton cannot be built.
-    pub(crate) fn new(patterns: &[(String, u32)]) -> Option<Leftmost> {
-        if patterns.is_empty() {
-            return None;
-        }
-        if patterns.len() <= FILTERED_MAX_PATTERNS {
-            return Some(Leftmost::Filtered(FirstCharFilter::new(patterns)));
-        }
-        CharwiseDoubleArrayAhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build_with_values(patterns.iter().map(|(p, v)| (p.as_str(), *v)))
-            .ok()
-            .map(Leftmost::Automaton)
-    }
-
-    /// Every leftmost-longest match in `text`, in order, as (start, end, value).
-    #[inline]
-    pub(crate) fn for_each(&self, text: &str, mut f: impl FnMut(usize, usize, u32)) {
-        match self {
-            Leftmost::Automaton(ac) => {
-                for m in ac.leftmost_find_iter(text) {
-                    f(m.start(), m.end(), m.value());
-                }
-            }
-            Leftmost::Filtered(filter) => filter.for_each(text, f),
-        }
-    }
-}
-
-/// Bits of the pair filter: 64 Ki, 8 KiB, which stays in the first-level cache.
-const PAIR_BITS: usize = 1 << 16;
 
 #[inline]
-fn pair_bit(a: char, b: char) -> usize {
-    let h = (a as u32).wrapping_mul(0x9E37_79B1) ^ (b as u32).wrapping_mul(0x85EB_CA77);
-    (h >> 16) as usize % PAIR_BITS
+fn pair_hash(key: u64) -> u64 {
+    key.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
+
+/// Bits of the pair filter per distinct pair (about 1 in 16 other pairs passes it), between
+/// 64 Ki (8 KiB) and 256 Ki (32 KiB, within the first-level cache) bits.
+const PAIR_BITS_PER_PAIR: usize = 16;
+const PAIR_BITS_MIN: usize = 1 << 16;
+const PAIR_BITS_MAX: usize = 1 << 18;
+
+/// The same for the filter on three characters.
+const TRIPLE_BITS_PER_TRIPLE: usize = 8;
+const TRIPLE_BITS_MAX: usize = 1 << 19;
+
+#[inline]
+fn triple_hash(key: u64, c: char) -> u64 {
+    pair_hash(key | (u64::from(c as u32) << KEY_BITS))
+}
+
+/// Positions whose pair passes the filter, gathered before any is looked up: their table
+/// look-ups do not depend on one another, so their cache misses overlap.
+const BATCH: usize = 64;
 
 fn set(bits: &mut [u64], k: usize) {
     if let Some(word) = bits.get_mut(k / 64) {
@@ -105,105 +115,233 @@ fn set(bits: &mut [u64], k: usize) {
 }
 
 #[inline]
-fn test(bits: &[u64], k: usize) -> bool {
-    bits.get(k / 64).is_some_and(|w| (w >> (k % 64)) & 1 == 1)
+fn bit(bits: &[u64], k: usize) -> u64 {
+    bits.get(k / 64).map_or(0, |w| (w >> (k % 64)) & 1)
 }
 
-impl FirstCharFilter {
-    fn new(patterns: &[(String, u32)]) -> FirstCharFilter {
+/// A position whose pair passed the filter or whose character is a one-character pattern.
+#[derive(Clone, Copy)]
+struct Candidate {
+    /// Byte offset of the first character.
+    at: usize,
+    c: char,
+    /// The next character, if any.
+    next: Option<char>,
+    /// Its pair's hash.
+    hash: u64,
+}
+
+impl Leftmost {
+    /// The matcher for `patterns` (distinct, non-empty; a repeated pattern keeps its first
+    /// value), or `None` when there are none.
+    pub(crate) fn new(patterns: &[(String, u32)]) -> Option<Leftmost> {
+        if patterns.is_empty() {
+            return None;
+        }
         let mut singles = vec![0u64; 0x10000 / 64];
         let mut single_values: Vec<(char, u32)> = Vec::new();
-        let mut pairs = vec![0u64; PAIR_BITS / 64];
-        let mut longer: Vec<(u64, &str, u32)> = Vec::new();
+        let mut longer: Vec<(&str, u32)> = Vec::new();
         for (p, v) in patterns {
             let mut chars = p.chars();
-            let (Some(a), b) = (chars.next(), chars.next()) else {
-                continue;
-            };
-            match b {
-                Some(b) => {
-                    set(&mut pairs, pair_bit(a, b));
-                    longer.push((pair_key(a, b), p.as_str(), *v));
-                }
-                None => {
+            match (chars.next(), chars.next()) {
+                (Some(a), None) => {
                     set(&mut singles, a as usize);
                     single_values.push((a, *v));
                 }
+                (Some(_), Some(_)) => longer.push((p.as_str(), *v)),
+                (None, _) => {}
             }
         }
         single_values.sort_unstable();
-        // By pair, then longest first (ties by text, for a fixed order).
-        longer.sort_by(|x, y| {
-            x.0.cmp(&y.0)
-                .then_with(|| y.1.len().cmp(&x.1.len()))
-                .then_with(|| x.1.cmp(y.1))
-        });
-        let mut groups: Vec<(u64, u32, u32)> = Vec::new();
-        for (i, (key, _, _)) in longer.iter().enumerate() {
-            let i = i as u32;
-            match groups.last_mut() {
-                Some(last) if last.0 == *key => last.2 = i + 1,
-                _ => groups.push((*key, i, i + 1)),
+        single_values.dedup_by_key(|s| s.0);
+        let astral_singles = single_values.iter().any(|s| s.0 as u32 > 0xFFFF);
+        // Byte order is code point order, so a sorted list keeps each prefix's patterns
+        // together, the prefix itself first.
+        longer.sort_unstable();
+        longer.dedup_by_key(|p| p.0);
+        // The pair nodes first, then breadth first below them.
+        let leaf = |c: char| Node {
+            c: c as u32,
+            value: NONE,
+            first: 0,
+            count: 0,
+        };
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut queue = std::collections::VecDeque::new();
+        let mut pair_nodes: Vec<(u64, usize)> = Vec::new();
+        let mut lo = 0;
+        while let Some(&(p, _)) = longer.get(lo) {
+            let mut head = p.chars();
+            let (Some(a), Some(b)) = (head.next(), head.next()) else {
+                lo += 1;
+                continue;
+            };
+            let depth = a.len_utf8() + b.len_utf8();
+            let prefix = &p[..depth];
+            let hi = lo + longer[lo..].partition_point(|q| q.0.starts_with(prefix));
+            pair_nodes.push((pair_key(a, b), nodes.len()));
+            queue.push_back((nodes.len(), lo, hi, depth));
+            nodes.push(leaf(b));
+            lo = hi;
+        }
+        while let Some((j, mut lo, hi, depth)) = queue.pop_front() {
+            if longer[lo].0.len() == depth {
+                nodes[j].value = longer[lo].1;
+                lo += 1;
+            }
+            let first = nodes.len();
+            while lo < hi {
+                let p = longer[lo].0;
+                let Some(c) = p[depth..].chars().next() else {
+                    lo += 1;
+                    continue;
+                };
+                let below = depth + c.len_utf8();
+                let prefix = &p[..below];
+                let end = lo + longer[lo..hi].partition_point(|q| q.0.starts_with(prefix));
+                queue.push_back((nodes.len(), lo, end, below));
+                nodes.push(leaf(c));
+                lo = end;
+            }
+            nodes[j].first = first as u32;
+            nodes[j].count = (nodes.len() - first) as u32;
+        }
+        let bits = (pair_nodes.len() * PAIR_BITS_PER_PAIR)
+            .next_power_of_two()
+            .clamp(PAIR_BITS_MIN, PAIR_BITS_MAX);
+        let pair_shift = 64 - bits.trailing_zeros();
+        let mut pairs = vec![0u64; bits / 64];
+        let triple_count: usize = pair_nodes
+            .iter()
+            .map(|&(_, j)| nodes[j].count as usize)
+            .sum();
+        let bits = (triple_count * TRIPLE_BITS_PER_TRIPLE)
+            .next_power_of_two()
+            .clamp(PAIR_BITS_MIN, TRIPLE_BITS_MAX);
+        let triple_shift = 64 - bits.trailing_zeros();
+        let mut triples = vec![0u64; bits / 64];
+        for &(key, j) in &pair_nodes {
+            let Node { first, count, .. } = nodes[j];
+            for child in &nodes[first as usize..(first + count) as usize] {
+                let c = char::from_u32(child.c).unwrap_or_default();
+                set(&mut triples, (triple_hash(key, c) >> triple_shift) as usize);
             }
         }
-        let mut table = vec![(EMPTY, 0, 0); (groups.len() * 2).next_power_of_two().max(2)];
-        let len = table.len();
-        for g in groups {
-            let mut k = slot_of(g.0, len);
-            while table[k].0 != EMPTY {
-                k = (k + 1) & (len - 1);
+        let free = Slot {
+            key_count: EMPTY,
+            value: NONE,
+            first: 0,
+        };
+        // At most half full.
+        let mut table = vec![free; (pair_nodes.len() * 2).next_power_of_two().max(2)];
+        let mask = table.len() - 1;
+        for (key, j) in pair_nodes {
+            let h = pair_hash(key);
+            set(&mut pairs, (h >> pair_shift) as usize);
+            let mut k = (h >> 32) as usize & mask;
+            while table[k].key_count != EMPTY {
+                k = (k + 1) & mask;
             }
-            table[k] = g;
+            let node = nodes[j];
+            table[k] = Slot {
+                key_count: key | (u64::from(node.count) << KEY_BITS),
+                value: node.value,
+                first: node.first,
+            };
         }
-        FirstCharFilter {
+        Some(Leftmost {
             singles,
+            astral_singles,
             single_values,
             pairs,
+            pair_shift,
+            triples,
+            triple_shift,
             table,
-            patterns: longer
-                .into_iter()
-                .map(|(_, p, v)| (Box::from(p), v))
-                .collect(),
-        }
+            nodes,
+        })
     }
 
-    /// The patterns (range in `patterns`) that start with `a` then `b`.
+    /// The table slot where the look-up of the pair with hash `hash` starts.
     #[inline]
-    fn group(&self, a: char, b: char) -> Option<(usize, usize)> {
-        if !test(&self.pairs, pair_bit(a, b)) {
-            return None;
-        }
-        let key = pair_key(a, b);
-        let len = self.table.len();
-        let mut k = slot_of(key, len);
+    fn home(&self, hash: u64) -> usize {
+        (hash >> 32) as usize & (self.table.len() - 1)
+    }
+
+    /// The trie node of the pair `key` (hash `hash`), from its home slot `slot`.
+    #[inline]
+    fn pair_node(&self, key: u64, hash: u64, mut slot: Slot) -> Option<Node> {
+        let mask = self.table.len() - 1;
+        let mut k = self.home(hash);
         loop {
-            let (slot_key, from, to) = *self.table.get(k)?;
-            if slot_key == key {
-                return Some((from as usize, to as usize));
+            if slot.key_count & KEY_MASK == key {
+                return Some(Node {
+                    c: 0,
+                    value: slot.value,
+                    first: slot.first,
+                    count: (slot.key_count >> KEY_BITS) as u32,
+                });
             }
-            if slot_key == EMPTY {
+            if slot.key_count == EMPTY {
                 return None;
             }
-            k = (k + 1) & (len - 1);
+            k = (k + 1) & mask;
+            slot = *self.table.get(k)?;
         }
     }
 
-    /// The longest pattern that `rest` (the text from `c` on, `next` the character after `c`)
-    /// starts with: its length in bytes and value.
+    /// The child of `node` on character `c`.
     #[inline]
-    fn longest_at(&self, c: char, next: Option<char>, rest: &[u8]) -> Option<(usize, u32)> {
-        if let Some((from, to)) = next.and_then(|n| self.group(c, n))
-            && let Some((p, v)) = self
-                .patterns
-                .get(from..to)?
-                .iter()
-                .find(|(p, _)| rest.starts_with(p.as_bytes()))
-        {
-            return Some((p.len(), *v));
+    fn child(&self, node: Node, c: char) -> Option<Node> {
+        let (first, count) = (node.first as usize, node.count as usize);
+        let children = self.nodes.get(first..first + count)?;
+        let c = c as u32;
+        if count <= 8 {
+            children.iter().find(|n| n.c == c).copied()
+        } else {
+            let k = children.binary_search_by_key(&c, |n| n.c).ok()?;
+            children.get(k).copied()
         }
-        let single = match self.singles.get(c as usize / 64) {
-            Some(word) => (word >> (c as usize % 64)) & 1 == 1,
-            None => true,
+    }
+
+    /// The longest pattern at a candidate (`slot` its pair's home slot, read beforehand), in
+    /// `text`: its length in bytes and value.
+    #[inline]
+    fn longest_at(&self, text: &str, cand: Candidate, slot: Slot) -> Option<(usize, u32)> {
+        let c = cand.c;
+        if let Some(n) = cand.next
+            && let Some(mut node) = self.pair_node(pair_key(c, n), cand.hash, slot)
+        {
+            let mut at = cand.at + c.len_utf8() + n.len_utf8();
+            let mut best = (node.value != NONE).then_some((at, node.value));
+            let rest = text.get(at..).unwrap_or_default();
+            let goes_on = rest.chars().next().is_some_and(|d| {
+                let h = triple_hash(pair_key(c, n), d);
+                bit(&self.triples, (h >> self.triple_shift) as usize) == 1
+            });
+            if goes_on {
+                for d in rest.chars() {
+                    let Some(child) = self.child(node, d) else {
+                        break;
+                    };
+                    node = child;
+                    at += d.len_utf8();
+                    if node.value != NONE {
+                        best = Some((at, node.value));
+                    }
+                    if node.count == 0 {
+                        break;
+                    }
+                }
+            }
+            if let Some((end, v)) = best {
+                return Some((end - cand.at, v));
+            }
+        }
+        let single = if (c as u32) < 0x10000 {
+            bit(&self.singles, c as usize) == 1
+        } else {
+            self.astral_singles
         };
         if !single {
             return None;
@@ -212,22 +350,62 @@ impl FirstCharFilter {
         self.single_values.get(k).map(|&(_, v)| (c.len_utf8(), v))
     }
 
-    fn for_each(&self, text: &str, mut f: impl FnMut(usize, usize, u32)) {
-        let bytes = text.as_bytes();
+    /// Every leftmost-longest match in `text`, in order, as (start, end, value).
+    pub(crate) fn for_each(&self, text: &str, mut f: impl FnMut(usize, usize, u32)) {
+        let free = Slot {
+            key_count: EMPTY,
+            value: NONE,
+            first: 0,
+        };
+        let none = Candidate {
+            at: 0,
+            c: '\0',
+            next: None,
+            hash: 0,
+        };
+        let mut batch = [none; BATCH];
+        let mut slots = [free; BATCH];
         // Matches do not overlap: characters before `resume` belong to the last match.
         let mut resume = 0;
-        let mut chars = text.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
-            if i < resume {
-                continue;
-            }
-            let next = chars.peek().map(|&(_, n)| n);
-            if let Some((len, v)) = bytes
-                .get(i..)
-                .and_then(|rest| self.longest_at(c, next, rest))
+        let mut chars = text.char_indices();
+        let mut current = chars.next();
+        while current.is_some() {
+            // 1. Up to BATCH candidates, without a branch on the filter.
+            let mut n = 0;
+            while n < BATCH
+                && let Some((at, c)) = current
             {
-                f(i, i + len, v);
-                resume = i + len;
+                let following = chars.next();
+                let next = following.map(|(_, d)| d);
+                let hash = pair_hash(pair_key(c, next.unwrap_or('\0')));
+                let pair = bit(&self.pairs, (hash >> self.pair_shift) as usize)
+                    & u64::from(next.is_some());
+                let single = if (c as u32) < 0x10000 {
+                    bit(&self.singles, c as usize)
+                } else {
+                    u64::from(self.astral_singles)
+                };
+                batch[n] = Candidate { at, c, next, hash };
+                n += (pair | single) as usize;
+                current = following;
+            }
+            // 2. Their home slots, loads independent of one another.
+            for (slot, cand) in slots.iter_mut().zip(&batch).take(n) {
+                *slot = self
+                    .table
+                    .get(self.home(cand.hash))
+                    .copied()
+                    .unwrap_or(free);
+            }
+            // 3. The longest pattern at each, leftmost first.
+            for (cand, slot) in batch.iter().zip(&slots).take(n) {
+                if cand.at < resume {
+                    continue;
+                }
+                if let Some((len, v)) = self.longest_at(text, *cand, *slot) {
+                    f(cand.at, cand.at + len, v);
+                    resume = cand.at + len;
+                }
             }
         }
     }
@@ -237,13 +415,17 @@ impl FirstCharFilter {
 mod tests {
     use super::*;
 
-    fn automaton(patterns: &[(String, u32)]) -> Leftmost {
-        Leftmost::Automaton(
-            CharwiseDoubleArrayAhoCorasickBuilder::new()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build_with_values(patterns.iter().map(|(p, v)| (p.as_str(), *v)))
-                .unwrap(),
-        )
+    use daachorse::{CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
+
+    /// daachorse's leftmost-longest matches: the reference.
+    fn automaton(patterns: &[(String, u32)], text: &str) -> Vec<(usize, usize, u32)> {
+        CharwiseDoubleArrayAhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build_with_values(patterns.iter().map(|(p, v)| (p.as_str(), *v)))
+            .unwrap()
+            .leftmost_find_iter(text)
+            .map(|m| (m.start(), m.end(), m.value()))
+            .collect()
     }
 
     fn all(m: &Leftmost, text: &str) -> Vec<(usize, usize, u32)> {
@@ -252,25 +434,32 @@ mod tests {
         out
     }
 
-    #[test]
-    fn the_filter_matches_as_the_automaton_does() {
-        // (The engine's fingerprints on the 1k, 100k, starter and mixed libraries were also
-        // identical with the filter forced for every library size.)
-        // Overlapping, nested and shared-prefix patterns over a small alphabet, so that every
-        // kind of conflict happens often; astral characters too.
-        let alphabet: Vec<char> = "赌博机网站彩票ab🀄é".chars().collect();
-        let mut seed = 7u64;
-        let mut next = move || {
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             seed
-        };
-        for round in 0..200 {
+        }
+    }
+
+    #[test]
+    fn it_matches_as_the_automaton_does() {
+        // Overlapping, nested and shared-prefix patterns over a small alphabet, so that every
+        // kind of conflict happens often; astral characters and one-character patterns too.
+        // Few patterns (nodes with a handful of children, a sparse filter) and many (nodes with
+        // more than 8 children, searched by halves; texts longer than one batch).
+        let alphabet: Vec<char> = "赌博机网站彩票ab🀄é".chars().collect();
+        let mut next = xorshift(7);
+        for round in 0..400 {
             let mut patterns: Vec<(String, u32)> = Vec::new();
-            let count = 1 + next() % 12;
+            let count = if round % 2 == 0 {
+                1 + next() % 12
+            } else {
+                100 + next() % 400
+            };
             for _ in 0..count {
-                let len = 1 + next() % 4;
+                let len = 1 + next() % 5;
                 let p: String = (0..len)
                     .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
                     .collect();
@@ -279,28 +468,63 @@ mod tests {
                     patterns.push((p, v));
                 }
             }
-            let text: String = (0..60)
+            let text: String = (0..300)
                 .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
                 .collect();
-            let filtered = Leftmost::Filtered(FirstCharFilter::new(&patterns));
+            let m = Leftmost::new(&patterns).unwrap();
             assert_eq!(
-                all(&filtered, &text),
-                all(&automaton(&patterns), &text),
+                all(&m, &text),
+                automaton(&patterns, &text),
                 "round {round}: {patterns:?} in {text}"
             );
         }
     }
 
     #[test]
-    fn small_libraries_take_the_filter_and_large_ones_the_automaton() {
-        let few: Vec<(String, u32)> = vec![("赌博".into(), 0), ("赌博机".into(), 1)];
-        assert!(matches!(Leftmost::new(&few), Some(Leftmost::Filtered(_))));
-        let many: Vec<(String, u32)> = (0..=FILTERED_MAX_PATTERNS as u32)
-            .map(|i| (format!("词{i}"), i))
-            .collect();
-        assert!(matches!(Leftmost::new(&many), Some(Leftmost::Automaton(_))));
-        assert!(Leftmost::new(&[]).is_none());
+    fn longest_at_each_leftmost_start() {
+        let few: Vec<(String, u32)> = vec![
+            ("赌博".into(), 0),
+            ("赌博机".into(), 1),
+            ("博".into(), 2),
+            ("🀄".into(), 3),
+        ];
         let m = Leftmost::new(&few).unwrap();
-        assert_eq!(all(&m, "玩赌博机，赌博"), [(3, 12, 1), (15, 21, 0)]);
+        assert_eq!(
+            all(&m, "玩赌博机，赌博博🀄"),
+            [(3, 12, 1), (15, 21, 0), (21, 24, 2), (24, 28, 3)]
+        );
+        assert!(all(&m, "").is_empty());
+        assert!(all(&m, "赌").is_empty());
+        assert!(Leftmost::new(&[]).is_none());
+        // A repeated pattern keeps its first value.
+        let twice: Vec<(String, u32)> = vec![("赌博".into(), 5), ("赌博".into(), 6)];
+        assert_eq!(all(&Leftmost::new(&twice).unwrap(), "赌博"), [(0, 6, 5)]);
+    }
+
+    #[test]
+    fn a_wide_library_on_long_text() {
+        // 20,000 patterns of two to four characters over 40 ideographs: nodes with up to 40
+        // children (more than 8 are searched by halves), a full filter, many batches.
+        let alphabet: Vec<char> = (0x4E00..0x4E00 + 40).filter_map(char::from_u32).collect();
+        let mut next = xorshift(11);
+        let mut patterns: Vec<(String, u32)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        while patterns.len() < 20_000 {
+            let len = 2 + next() % 3;
+            let p: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            if seen.insert(p.clone()) {
+                let v = patterns.len() as u32;
+                patterns.push((p, v));
+            }
+        }
+        let text: String = (0..50_000)
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+            .collect();
+        let m = Leftmost::new(&patterns).unwrap();
+        let found = all(&m, &text);
+        assert!(found.len() > 1_000, "{}", found.len());
+        assert_eq!(found, automaton(&patterns, &text));
     }
 }
