@@ -119,6 +119,22 @@ fn bit(bits: &[u64], k: usize) -> u64 {
     bits.get(k / 64).map_or(0, |w| (w >> (k % 64)) & 1)
 }
 
+/// The word of a two-bit filter (`shift` is `64 - log2(words)`) and its two bits for `hash`.
+#[inline]
+fn two_bits(hash: u64, shift: u32) -> (usize, u64) {
+    (
+        (hash >> shift) as usize,
+        (1 << ((hash >> 20) & 63)) | (1 << ((hash >> 26) & 63)),
+    )
+}
+
+/// Whether both of `hash`'s bits are set: 1 or 0.
+#[inline]
+fn has_two(bits: &[u64], hash: u64, shift: u32) -> u64 {
+    let (word, mask) = two_bits(hash, shift);
+    bits.get(word).map_or(0, |w| u64::from(w & mask == mask))
+}
+
 /// A position whose pair passed the filter or whose character is a one-character pattern.
 #[derive(Clone, Copy)]
 struct Candidate {
@@ -209,7 +225,7 @@ impl Leftmost {
         let bits = (pair_nodes.len() * PAIR_BITS_PER_PAIR)
             .next_power_of_two()
             .clamp(PAIR_BITS_MIN, PAIR_BITS_MAX);
-        let pair_shift = 64 - bits.trailing_zeros();
+        let pair_shift = 64 - (bits / 64).trailing_zeros();
         let mut pairs = vec![0u64; bits / 64];
         let triple_count: usize = pair_nodes
             .iter()
@@ -218,13 +234,16 @@ impl Leftmost {
         let bits = (triple_count * TRIPLE_BITS_PER_TRIPLE)
             .next_power_of_two()
             .clamp(PAIR_BITS_MIN, TRIPLE_BITS_MAX);
-        let triple_shift = 64 - bits.trailing_zeros();
+        let triple_shift = 64 - (bits / 64).trailing_zeros();
         let mut triples = vec![0u64; bits / 64];
         for &(key, j) in &pair_nodes {
             let Node { first, count, .. } = nodes[j];
             for child in &nodes[first as usize..(first + count) as usize] {
                 let c = char::from_u32(child.c).unwrap_or_default();
-                set(&mut triples, (triple_hash(key, c) >> triple_shift) as usize);
+                let (word, bits) = two_bits(triple_hash(key, c), triple_shift);
+                if let Some(w) = triples.get_mut(word) {
+                    *w |= bits;
+                }
             }
         }
         let free = Slot {
@@ -232,12 +251,16 @@ impl Leftmost {
             value: NONE,
             first: 0,
         };
-        // At most half full.
-        let mut table = vec![free; (pair_nodes.len() * 2).next_power_of_two().max(2)];
+        // At most a quarter full: a pair is at its home slot nearly always (measured faster at
+        // 100k keywords than half full).
+        let mut table = vec![free; (pair_nodes.len() * 4).next_power_of_two().max(2)];
         let mask = table.len() - 1;
         for (key, j) in pair_nodes {
             let h = pair_hash(key);
-            set(&mut pairs, (h >> pair_shift) as usize);
+            let (word, bits) = two_bits(h, pair_shift);
+            if let Some(w) = pairs.get_mut(word) {
+                *w |= bits;
+            }
             let mut k = (h >> 32) as usize & mask;
             while table[k].key_count != EMPTY {
                 k = (k + 1) & mask;
@@ -316,8 +339,11 @@ impl Leftmost {
             let mut best = (node.value != NONE).then_some((at, node.value));
             let rest = text.get(at..).unwrap_or_default();
             let goes_on = rest.chars().next().is_some_and(|d| {
-                let h = triple_hash(pair_key(c, n), d);
-                bit(&self.triples, (h >> self.triple_shift) as usize) == 1
+                has_two(
+                    &self.triples,
+                    triple_hash(pair_key(c, n), d),
+                    self.triple_shift,
+                ) == 1
             });
             if goes_on {
                 for d in rest.chars() {
@@ -350,6 +376,37 @@ impl Leftmost {
         self.single_values.get(k).map(|&(_, v)| (c.len_utf8(), v))
     }
 
+    /// Up to [`BATCH`] candidates from `current` on, in `batch`; their count. `SINGLES`: whether
+    /// there are one-character patterns to look for (most libraries have none).
+    #[inline]
+    fn gather<const SINGLES: bool>(
+        &self,
+        chars: &mut std::str::CharIndices<'_>,
+        current: &mut Option<(usize, char)>,
+        batch: &mut [Candidate; BATCH],
+    ) -> usize {
+        let mut n = 0;
+        while n < BATCH
+            && let Some((at, c)) = *current
+        {
+            let following = chars.next();
+            let next = following.map(|(_, d)| d);
+            let hash = pair_hash(pair_key(c, next.unwrap_or('\0')));
+            let mut pass = has_two(&self.pairs, hash, self.pair_shift) & u64::from(next.is_some());
+            if SINGLES {
+                pass |= if (c as u32) < 0x10000 {
+                    bit(&self.singles, c as usize)
+                } else {
+                    u64::from(self.astral_singles)
+                };
+            }
+            batch[n] = Candidate { at, c, next, hash };
+            n += pass as usize;
+            *current = following;
+        }
+        n
+    }
+
     /// Every leftmost-longest match in `text`, in order, as (start, end, value).
     pub(crate) fn for_each(&self, text: &str, mut f: impl FnMut(usize, usize, u32)) {
         let free = Slot {
@@ -371,24 +428,11 @@ impl Leftmost {
         let mut current = chars.next();
         while current.is_some() {
             // 1. Up to BATCH candidates, without a branch on the filter.
-            let mut n = 0;
-            while n < BATCH
-                && let Some((at, c)) = current
-            {
-                let following = chars.next();
-                let next = following.map(|(_, d)| d);
-                let hash = pair_hash(pair_key(c, next.unwrap_or('\0')));
-                let pair = bit(&self.pairs, (hash >> self.pair_shift) as usize)
-                    & u64::from(next.is_some());
-                let single = if (c as u32) < 0x10000 {
-                    bit(&self.singles, c as usize)
-                } else {
-                    u64::from(self.astral_singles)
-                };
-                batch[n] = Candidate { at, c, next, hash };
-                n += (pair | single) as usize;
-                current = following;
-            }
+            let n = if self.single_values.is_empty() {
+                self.gather::<false>(&mut chars, &mut current, &mut batch)
+            } else {
+                self.gather::<true>(&mut chars, &mut current, &mut batch)
+            };
             // 2. Their home slots, loads independent of one another.
             for (slot, cand) in slots.iter_mut().zip(&batch).take(n) {
                 *slot = self

@@ -183,7 +183,7 @@ impl OffsetMap {
 }
 
 /// Normalized text with its offset map.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Normalized {
     /// The normalized text.
     pub text: String,
@@ -192,6 +192,13 @@ pub struct Normalized {
 }
 
 impl Normalized {
+    /// Empty, with the capacity of its buffers kept, to normalize into again.
+    pub(crate) fn emptied(mut self) -> Normalized {
+        self.text.clear();
+        self.map.pieces.clear();
+        self
+    }
+
     /// Map a byte span of the normalized text to the byte span of the original it came from.
     /// Returns `None` for spans that are empty or do not start and end on character boundaries.
     pub fn original_span(&self, start: usize, end: usize) -> Option<(usize, usize)> {
@@ -677,8 +684,14 @@ impl Normalizer {
 
     /// Normalize `text`.
     pub fn normalize(&self, text: &str) -> Normalized {
+        self.normalize_into(text, Normalized::default())
+    }
+
+    /// [`Normalizer::normalize`], reusing the buffers of `into` where it can (see
+    /// [`Normalizer::normalize_noting_gaps`]).
+    pub(crate) fn normalize_into(&self, text: &str, into: Normalized) -> Normalized {
         if let Some(fast) = &self.fast {
-            return self.normalize_fast(text, fast, None);
+            return self.normalize_fast(text, fast, None, into);
         }
         // Character-local stages only, and every character one they all leave alone: the text
         // is its own normalization.
@@ -714,14 +727,19 @@ impl Normalizer {
     /// unified ideographs the fast path copies or maps alone (its gaps) for which `keep` holds:
     /// the only places where, for instance, a digit can be. `None` when the fast path does not
     /// run (the ranges are then unknown).
+    ///
+    /// `into` is written over: its buffers are reused (see [`Normalized::emptied`]), which spares
+    /// a caller that normalizes text after text the allocation and the first writes to fresh
+    /// memory (several milliseconds per call for texts of megabytes).
     pub(crate) fn normalize_noting_gaps(
         &self,
         text: &str,
         gaps: &mut Vec<(usize, usize)>,
         keep: fn(&str) -> bool,
+        into: Normalized,
     ) -> Option<Normalized> {
         let fast = self.fast.as_ref()?;
-        Some(self.normalize_fast(text, fast, Some((gaps, keep))))
+        Some(self.normalize_fast(text, fast, Some((gaps, keep)), into))
     }
 
     /// Every stage over `units`, in order.
@@ -751,12 +769,16 @@ impl Normalizer {
         text: &str,
         fast: &FastTables,
         mut gaps: Option<GapNotes<'_>>,
+        into: Normalized,
     ) -> Normalized {
         let bytes = text.as_bytes();
         let mut sink = Sink {
-            text: String::with_capacity(text.len()),
-            map: OffsetMap::default(),
+            text: into.text,
+            map: into.map,
         };
+        sink.text.clear();
+        sink.text.reserve(text.len());
+        sink.map.pieces.clear();
         let mut scratch: Vec<Unit> = Vec::new();
         // Original bytes `copy_from..i` are still to be copied.
         let mut copy_from = 0;
