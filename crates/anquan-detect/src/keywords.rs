@@ -784,7 +784,17 @@ impl KeywordMatcher {
 
     /// [`KeywordMatcher::find`] without building the matched text and the keyword list.
     pub(crate) fn find_raw(&self, original: &str, norm: &Normalized) -> Vec<RawMatch> {
-        let mut out = Vec::new();
+        self.find_raw_into(original, norm, Vec::new())
+    }
+
+    /// [`KeywordMatcher::find_raw`] into `out` (emptied first; its capacity is reused).
+    pub(crate) fn find_raw_into(
+        &self,
+        original: &str,
+        norm: &Normalized,
+        mut out: Vec<RawMatch>,
+    ) -> Vec<RawMatch> {
+        out.clear();
         let mut allowed: Vec<(usize, usize)> = match &self.allow {
             Some(a) => a
                 .find_overlapping_iter(&norm.text)
