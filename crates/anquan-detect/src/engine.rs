@@ -30,7 +30,7 @@ pub struct Detection {
     /// The original text of the span.
     pub matched: CompactString,
     /// The normalized form that matched (keywords) or the cleaned value (PII).
-    pub normalized: Arc<str>,
+    pub normalized: CompactString,
     /// Severity.
     pub severity: Severity,
     /// PII kind, for PII findings.

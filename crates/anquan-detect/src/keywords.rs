@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use anquan_core::{RiskId, Span};
+use compact_str::CompactString;
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
 use serde::{Deserialize, Serialize};
 
@@ -482,8 +483,9 @@ pub(crate) struct GroupInfo {
     pub(crate) risk_ids: Arc<[RiskId]>,
     /// The highest severity among the keywords.
     pub(crate) severity: Severity,
-    /// The normalized form that matches (the pattern, or the pinyin form).
-    pub(crate) normalized: Arc<str>,
+    /// The normalized form that matches (the pattern, or the pinyin form); inline up to 24
+    /// bytes, so a finding copies it without counting a reference.
+    pub(crate) normalized: CompactString,
     /// The keywords' terms.
     pub(crate) keywords: Arc<[String]>,
 }
