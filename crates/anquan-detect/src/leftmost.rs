@@ -3,21 +3,26 @@
 //! The leftmost-longest matches are found by looking, at each position from the left, for the
 //! longest pattern that starts there, and going on from its end. Most positions start none, so
 //! the matcher is built to say so cheaply:
-//! - a bit per pair of characters that starts a pattern (hashed, 8 to 32 KiB, in the first-level
-//!   cache) and a bit per BMP character that is a one-character pattern;
+//! - two hashed bits per pair of characters that starts a pattern (a filter of 8 to 32 KiB, in
+//!   the first-level cache) and a bit per BMP character that is a one-character pattern (not
+//!   looked at when the library has none);
 //! - positions that pass are gathered in batches of [`BATCH`] before any is looked up, so their
 //!   look-ups in the pair table (open addressing, the pair's trie node inline) do not wait on one
 //!   another and their cache misses overlap;
-//! - a hashed bit per (pair, next character) that goes on in the trie: most pairs that start a
-//!   pattern are not followed by one of its characters, and this says so without reading the
+//! - two hashed bits per (pair, next character) that goes on in the trie: most pairs that start
+//!   a pattern are not followed by one of its characters, and this says so without reading the
 //!   pair's children;
 //! - only then the trie, breadth first, each node's children together in character order.
 //!
 //! Measured on the benchmark corpus against daachorse's character-wise double-array automaton
 //! (leftmost-longest, the fastest raw matcher of the issue) on the same normalized text, alone:
-//! 4.2 / 6.2 / 11.7 ms against 9.9 / 9.9 / 11.7 ms at 1k / 10k / 100k keywords; in the pipeline
-//! it is ahead at 100k too (the automaton's tables, several MB at 100k, compete for the cache with
-//! the normalizer's output). An earlier version compared each pair's patterns one by one,
+//! 3.8-4.2 / 5.6-5.8 / 9.6-10.3 ms against 9.6-10.2 / 9.4-9.9 / 11.6-12.5 ms at 1k / 10k / 100k
+//! keywords (fastest of 20, back to back, several runs); in the pipeline it gained more at 100k
+//! than alone (the automaton's tables, several MB at 100k, compete for the cache with the
+//! normalizer's output). What is left at 100k is mostly the walks' cache misses on the children
+//! of pairs that are rarely seen. Tried and slower: keys of raw UTF-8 bytes instead of decoded
+//! characters, a pass of its own resolving each candidate's slot and next character, reading
+//! the children ahead, a depth-first layout, larger filters. An earlier version compared each pair's patterns one by one,
 //! longest first, and lost to the automaton from about 5,000 patterns: the pairs of common words
 //! start hundreds of patterns. Grouping by the first character alone lost even at 1,000.
 //!
