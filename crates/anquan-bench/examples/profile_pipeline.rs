@@ -18,6 +18,8 @@
 //! - `pii`: the engine with PII detection only;
 //! - `keywords`: the engine without PII (normalize + keyword match);
 //! - `pipeline`: the engine (normalize + keyword match + PII), as `scan` runs it;
+//! - `pipeline_into`: the same through `scan_into`, the findings' buffer reused between
+//!   iterations;
 //! - `fingerprint`: no timing; prints a hash of the engine's outputs (normalized text, the span
 //!   map, findings) on the corpus and on generated hostile text, so two builds can be compared
 //!   for identical behaviour.
@@ -104,9 +106,17 @@ fn main() {
             let engine = Engine::new(&catalog, Some(anquan_bench::library(keywords)), &[], true);
             measured(iterations, || engine.scan(text).len())
         }
+        "pipeline_into" => {
+            let engine = Engine::new(&catalog, Some(anquan_bench::library(keywords)), &[], true);
+            let mut found = Vec::new();
+            measured(iterations, || {
+                engine.scan_into(text, &mut found);
+                found.len()
+            })
+        }
         other => {
             println!(
-                "unknown mode `{other}`: normalize, build, match, raw, pii, keywords, pipeline, fingerprint"
+                "unknown mode `{other}`: normalize, build, match, raw, pii, keywords, pipeline, pipeline_into, fingerprint"
             );
             return;
         }

@@ -331,13 +331,11 @@ pub fn benign_hits<'t>(
 ) -> BenignHits {
     let mut by_form: HashMap<String, BenignKeyword> = HashMap::new();
     let (mut read, mut flagged) = (0usize, 0usize);
+    let mut found = Vec::new();
     for text in texts {
         read += 1;
-        let found: Vec<_> = engine
-            .scan(text)
-            .into_iter()
-            .filter(|d| d.pii.is_none())
-            .collect();
+        engine.scan_into(text, &mut found);
+        found.retain(|d| d.pii.is_none());
         if found.is_empty() {
             continue;
         }

