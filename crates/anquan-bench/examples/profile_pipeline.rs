@@ -413,32 +413,28 @@ fn fingerprint(catalog: &Catalog) {
         ("bench1k", anquan_bench::library(1_000)),
         ("bench100k", anquan_bench::library(100_000)),
     ];
+    // The findings (and, with `mask`, the masked text) of `engine` on every text, hashed.
+    let scans = |engine: &Engine, mask: bool| {
+        let mut h = DefaultHasher::new();
+        let mut count = 0;
+        for t in texts.iter().chain([&corpus]) {
+            for d in engine.scan(t) {
+                format!("{d:?}").hash(&mut h);
+                count += 1;
+            }
+            if mask {
+                engine.mask(t).hash(&mut h);
+            }
+        }
+        (count, h.finish())
+    };
     for (name, lib) in engines {
         for pii in [false, true] {
             let engine = Engine::new(catalog, Some(lib.clone()), &allow, pii);
-            let mut h = DefaultHasher::new();
-            let mut count = 0;
-            for t in texts.iter().chain([&corpus]) {
-                for d in engine.scan(t) {
-                    format!("{d:?}").hash(&mut h);
-                    count += 1;
-                }
-                engine.mask(t).hash(&mut h);
-            }
-            println!(
-                "scan {name} pii={pii}: {count} findings {:016x}",
-                h.finish()
-            );
+            let (count, hash) = scans(&engine, true);
+            println!("scan {name} pii={pii}: {count} findings {hash:016x}");
         }
     }
-    let engine = Engine::new(catalog, None, &[], true);
-    let mut h = DefaultHasher::new();
-    let mut count = 0;
-    for t in texts.iter().chain([&corpus]) {
-        for d in engine.scan(t) {
-            format!("{d:?}").hash(&mut h);
-            count += 1;
-        }
-    }
-    println!("scan pii only: {count} findings {:016x}", h.finish());
+    let (count, hash) = scans(&Engine::new(catalog, None, &[], true), false);
+    println!("scan pii only: {count} findings {hash:016x}");
 }
